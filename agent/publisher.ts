@@ -1,0 +1,73 @@
+/**
+ * The agent-side publisher: numbers messages per variation, prints each as one JSON line on
+ * stdout (what the kubectl fallback reads) and publishes it to Redis.
+ *
+ * Runs in the agent process, outside Next, so it creates its own connection.
+ */
+import type Redis from "ioredis";
+import {
+  agentMessageSchema,
+  type AgentMessage,
+  type LogLevel,
+  type VariationStatus,
+} from "../lib/events";
+import { publishMessage } from "../lib/publish";
+
+export interface PublisherOptions {
+  redis: Redis;
+  runId: string;
+  variationId: string;
+  /** Where the JSON line of each message goes; stdout by default. */
+  writeLine?: (line: string) => void;
+}
+
+type Body =
+  | { type: "output"; content: string }
+  | { type: "log"; content: string; metadata: { level: LogLevel } }
+  | { type: "status"; content: VariationStatus; metadata: { error?: string; exit_code?: number } }
+  | { type: "metric"; content: Record<string, number> };
+
+export class AgentPublisher {
+  private sequence = 0;
+  private readonly writeLine: (line: string) => void;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.writeLine = options.writeLine ?? ((line) => process.stdout.write(`${line}\n`));
+  }
+
+  /** Messages sent so far; the last sequence number used. */
+  get lastSequence(): number {
+    return this.sequence;
+  }
+
+  output(content: string) {
+    return this.send({ type: "output", content });
+  }
+
+  log(content: string, level: LogLevel = "info") {
+    return this.send({ type: "log", content, metadata: { level } });
+  }
+
+  status(status: VariationStatus, metadata: { error?: string; exit_code?: number } = {}) {
+    return this.send({ type: "status", content: status, metadata });
+  }
+
+  metric(content: Record<string, number>) {
+    return this.send({ type: "metric", content });
+  }
+
+  private async send(body: Body): Promise<AgentMessage> {
+    const message = agentMessageSchema.parse({
+      metadata: {},
+      ...body,
+      timestamp: new Date().toISOString(),
+      run_id: this.options.runId,
+      variation_id: this.options.variationId,
+      sequence: ++this.sequence,
+    });
+    // stdout first: the log-following backend still sees the message if Redis is down.
+    this.writeLine(JSON.stringify(message));
+    await publishMessage(this.options.redis, message);
+    return message;
+  }
+}

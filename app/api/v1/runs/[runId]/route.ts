@@ -1,0 +1,15 @@
+import { toErrorResponse } from "@/lib/errors";
+import type { RunRouteContext } from "@/lib/http";
+import { requireRun } from "@/lib/runs";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function GET(_request: Request, { params }: RunRouteContext) {
+  try {
+    const { runId } = await params;
+    return Response.json(await requireRun(runId));
+  } catch (error) {
+    return toErrorResponse(error, "GET /api/v1/runs/[runId]");
+  }
+}

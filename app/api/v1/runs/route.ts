@@ -1,0 +1,27 @@
+import { toErrorResponse } from "@/lib/errors";
+import { createRunRequestSchema } from "@/lib/events";
+import { readJsonBody } from "@/lib/http";
+import { startRun } from "@/lib/orchestrator";
+import { listRuns } from "@/lib/runs";
+import { streamUrl } from "@/lib/urls";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request) {
+  try {
+    const input = createRunRequestSchema.parse(await readJsonBody(request));
+    const run = await startRun(input);
+    return Response.json({ run_id: run.runId, stream_url: streamUrl(run.runId, "redis") }, { status: 202 });
+  } catch (error) {
+    return toErrorResponse(error, "POST /api/v1/runs");
+  }
+}
+
+export async function GET() {
+  try {
+    return Response.json({ runs: await listRuns() });
+  } catch (error) {
+    return toErrorResponse(error, "GET /api/v1/runs");
+  }
+}

@@ -1,0 +1,29 @@
+import { memo } from "react";
+import { cn } from "@/lib/cn";
+import type { LogLine } from "@/lib/stream-state";
+
+/** Rendering thousands of rows per pane costs frames; the newest ones are what a live viewer reads. */
+const VISIBLE_LINES = 500;
+
+const LEVEL_STYLE: Record<LogLine["level"], string> = {
+  debug: "text-zinc-500",
+  info: "text-zinc-700 dark:text-zinc-300",
+  warn: "text-amber-700 dark:text-amber-300",
+  error: "text-red-700 dark:text-red-400",
+};
+
+export const LogList = memo(function LogList({ logs }: { logs: LogLine[] }) {
+  const hidden = Math.max(0, logs.length - VISIBLE_LINES);
+  const shown = hidden > 0 ? logs.slice(hidden) : logs;
+  return (
+    <ol className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
+      {hidden > 0 && <li className="text-zinc-500">… {hidden} earlier lines</li>}
+      {shown.map((line) => (
+        <li key={line.sequence} className={cn("whitespace-pre-wrap", LEVEL_STYLE[line.level])} data-testid="log-line">
+          <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span>{" "}
+          <span className="uppercase">{line.level}</span> {line.text}
+        </li>
+      ))}
+    </ol>
+  );
+});

@@ -1,0 +1,54 @@
+"use client";
+
+import { useAgentStream } from "@/hooks/use-agent-stream";
+import { useRun } from "@/hooks/use-runs";
+import type { StreamingBackend } from "@/lib/public-env";
+import { BackendBadge } from "./backend-badge";
+import { ConnectionIndicator } from "./connection-indicator";
+import { VariationPane } from "./variation-pane";
+
+export function RunView({ runId, backend }: { runId: string; backend: StreamingBackend }) {
+  const { data: run, error, mutate } = useRun(runId);
+  const stream = useAgentStream(runId, { backend, variations: run?.variations, onRunComplete: () => void mutate() });
+  const complete = stream.runComplete || run?.status === "completed";
+
+  if (error) {
+    return (
+      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
+        {error.status === 404 ? `Run ${runId} was not found. It may have expired or never existed.` : `Could not load run ${runId}: ${error.message}`}
+      </div>
+    );
+  }
+
+  return (
+    <div className="space-y-4">
+      <header className="space-y-2 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="font-mono text-base font-semibold">{runId}</h1>
+          <span
+            className={complete ? "text-sm font-medium text-green-700 dark:text-green-400" : "text-sm font-medium text-blue-700 dark:text-blue-300"}
+            data-testid="run-status"
+            data-status={complete ? "completed" : "running"}
+          >
+            {complete ? "Run complete" : "Running"}
+          </span>
+          <span className="ml-auto flex items-center gap-3">
+            <BackendBadge backend={stream.backend} />
+            <ConnectionIndicator status={stream.connection} />
+          </span>
+        </div>
+        {run && (
+          <p className="text-sm whitespace-pre-wrap text-zinc-700 dark:text-zinc-300" data-testid="run-prompt">
+            {run.prompt}
+          </p>
+        )}
+      </header>
+      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+        {stream.order.map((id) => {
+          const variation = stream.variations[id];
+          return variation ? <VariationPane key={id} variation={variation} /> : null;
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,23 @@
+import { cn } from "@/lib/cn";
+import type { VariationStatus } from "@/lib/events";
+
+const STYLES: Record<VariationStatus | "pending", string> = {
+  pending: "bg-zinc-100 text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300",
+  starting: "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-200",
+  running: "bg-blue-100 text-blue-800 dark:bg-blue-900/40 dark:text-blue-200",
+  completed: "bg-green-100 text-green-800 dark:bg-green-900/40 dark:text-green-200",
+  failed: "bg-red-100 text-red-800 dark:bg-red-900/40 dark:text-red-200",
+};
+
+export function StatusChip({ status, className }: { status: VariationStatus | null; className?: string }) {
+  const label = status ?? "pending";
+  return (
+    <span
+      className={cn("inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium", STYLES[label], className)}
+      data-testid="status-chip"
+      data-status={label}
+    >
+      {label}
+    </span>
+  );
+}

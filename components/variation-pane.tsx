@@ -1,0 +1,43 @@
+"use client";
+
+import { memo } from "react";
+import type { VariationState } from "@/lib/stream-state";
+import { LogList } from "./log-list";
+import { MarkdownOutput } from "./markdown-output";
+import { StatusChip } from "./status-chip";
+
+export const VariationPane = memo(function VariationPane({ variation }: { variation: VariationState }) {
+  const tokens = variation.metrics.tokens;
+  return (
+    <article
+      className="flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900"
+      data-testid="variation-pane"
+      data-variation-id={variation.variationId}
+      aria-label={`Variation ${variation.variationId}`}
+    >
+      <header className="flex items-center justify-between gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
+        <h3 className="font-mono text-sm font-semibold">{variation.variationId}</h3>
+        <div className="flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
+          <span data-testid="char-count">{variation.output.length.toLocaleString("en")} chars</span>
+          {tokens !== undefined && <span data-testid="token-count">{tokens.toLocaleString("en")} tokens</span>}
+          <StatusChip status={variation.status} />
+        </div>
+      </header>
+      {variation.error && (
+        <p role="alert" className="border-b border-red-200 bg-red-50 px-3 py-2 text-xs whitespace-pre-wrap text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-testid="variation-error">
+          {variation.error}
+        </p>
+      )}
+      <div className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output">
+        {variation.output ? (
+          <MarkdownOutput markdown={variation.output} />
+        ) : (
+          <p className="text-sm text-zinc-500">Waiting for output…</p>
+        )}
+      </div>
+      <div className="border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
+        <LogList logs={variation.logs} />
+      </div>
+    </article>
+  );
+});

@@ -1,0 +1,62 @@
+/**
+ * The one place a Redis key or channel name is spelled.
+ *
+ * Agents in any language publish on these channels (see README, "Protocol"), so changing a
+ * name here is a protocol change. No `server-only` here: the agent runtime and tests use
+ * these names too, and nothing in this file talks to Redis.
+ */
+import type { MessageType } from "./events";
+
+const PREFIX = "run";
+
+export const channels = {
+  output: (runId: string, variationId: string) => `${PREFIX}:${runId}:output:${variationId}`,
+  logs: (runId: string, variationId: string) => `${PREFIX}:${runId}:logs:${variationId}`,
+  status: (runId: string) => `${PREFIX}:${runId}:status`,
+  metrics: (runId: string) => `${PREFIX}:${runId}:metrics`,
+  control: (runId: string) => `${PREFIX}:${runId}:control`,
+  /** Pattern covering every channel of one run; callers must pass a validated run id. */
+  runPattern: (runId: string) => `${PREFIX}:${runId}:*`,
+} as const;
+
+export const keys = {
+  /** Hash: the run's prompt, agent, variation count, created_at. */
+  runMeta: (runId: string) => `${PREFIX}:${runId}:meta`,
+  /** Hash: variation id -> last status an agent published. Written with the status PUBLISH. */
+  runVariations: (runId: string) => `${PREFIX}:${runId}:variations`,
+  /** Sorted set of run ids scored by creation time (ms), for the runs list. */
+  runsIndex: () => "runs:index",
+} as const;
+
+/** The channel a message of this type belongs on. */
+export function channelFor(type: MessageType, runId: string, variationId: string): string {
+  switch (type) {
+    case "output":
+      return channels.output(runId, variationId);
+    case "log":
+      return channels.logs(runId, variationId);
+    case "status":
+      return channels.status(runId);
+    case "metric":
+      return channels.metrics(runId);
+  }
+}
+
+export type ParsedChannel =
+  | { runId: string; kind: "output" | "logs"; variationId: string }
+  | { runId: string; kind: "status" | "metrics" | "control" };
+
+/** Inverse of `channels.*`; null for anything that is not one of a run's channels. */
+export function parseChannel(channel: string): ParsedChannel | null {
+  const parts = channel.split(":");
+  if (parts[0] !== PREFIX || parts.length < 3) return null;
+  const [, runId, kind, variationId] = parts;
+  if (!runId) return null;
+  if ((kind === "output" || kind === "logs") && parts.length === 4 && variationId) {
+    return { runId, kind, variationId };
+  }
+  if ((kind === "status" || kind === "metrics" || kind === "control") && parts.length === 3) {
+    return { runId, kind };
+  }
+  return null;
+}

@@ -1,0 +1,69 @@
+/**
+ * One error type for API answers. Route handlers catch everything and call `toErrorResponse`,
+ * so a user always gets JSON `{error: {code, message}}` and never a stack trace.
+ */
+import { ZodError } from "zod";
+
+const STATUS_BY_CODE = {
+  bad_request: 400,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  redis_unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof STATUS_BY_CODE;
+
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = STATUS_BY_CODE[code];
+  }
+
+  toResponse(): Response {
+    return Response.json(
+      { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } },
+      { status: this.status },
+    );
+  }
+}
+
+/** "field: reason; field: reason", naming the field so the user knows what to fix. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`)
+    .join("; ");
+}
+
+const CONNECTION_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out/i;
+
+/** ioredis reports an unreachable server in several shapes; all of them mean "Redis is down". */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "MaxRetriesPerRequestError") return true;
+  return CONNECTION_FAILURE.test(error.message);
+}
+
+export function toErrorResponse(error: unknown, context: string): Response {
+  if (error instanceof ApiError) return error.toResponse();
+  if (error instanceof ZodError) {
+    return new ApiError("bad_request", describeZodError(error), { issues: error.issues }).toResponse();
+  }
+  if (isRedisUnavailable(error)) {
+    console.warn(`[runwatch] ${context}: Redis unavailable: ${(error as Error).message}`);
+    return new ApiError(
+      "redis_unavailable",
+      "Redis is unavailable; the server will retry. Check that redis-server is running and REDIS_URL is right.",
+    ).toResponse();
+  }
+  console.error(`[runwatch] ${context}: unexpected error`, error);
+  return new ApiError("internal", "Internal server error").toResponse();
+}

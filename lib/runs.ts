@@ -1,0 +1,108 @@
+/**
+ * Runs as stored in Redis: creation, lookup and listing. Variation statuses come from the hash
+ * agents update when they publish a status (see lib/publish.ts).
+ */
+import "server-only";
+import { keys } from "./channels";
+import { ApiError } from "./errors";
+import {
+  isTerminal,
+  variationStatusSchema,
+  type CreateRunRequest,
+  type Run,
+  type VariationStatus,
+} from "./events";
+import { isRunId, newRunId, variationIds } from "./ids";
+import { getRedis } from "./redis";
+
+/** 400 for anything that is not an id we issue, before it can reach a Redis pattern. */
+export function requireRunId(value: string): string {
+  if (!isRunId(value)) {
+    throw new ApiError("bad_request", `Invalid run id "${value.slice(0, 80)}": expected run- followed by 12 lowercase letters or digits`);
+  }
+  return value;
+}
+
+export interface NewRun {
+  runId: string;
+  prompt: string;
+  agent: string;
+  variationIds: string[];
+  createdAt: string;
+}
+
+export async function createRun(request: CreateRunRequest): Promise<NewRun> {
+  const run: NewRun = {
+    runId: newRunId(),
+    prompt: request.prompt,
+    agent: request.agent,
+    variationIds: variationIds(request.variations),
+    createdAt: new Date().toISOString(),
+  };
+  await getRedis()
+    .multi()
+    .hset(keys.runMeta(run.runId), {
+      prompt: run.prompt,
+      agent: run.agent,
+      variations: run.variationIds.join(","),
+      created_at: run.createdAt,
+    })
+    .zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId)
+    .exec();
+  return run;
+}
+
+function toRun(runId: string, meta: Record<string, string>, rawStatuses: Record<string, string>): Run | null {
+  if (!meta.created_at || !meta.variations) return null;
+  const variations = meta.variations.split(",").map((variationId) => {
+    const parsed = variationStatusSchema.safeParse(rawStatuses[variationId]);
+    return { variation_id: variationId, status: parsed.success ? parsed.data : null };
+  });
+  const finished = variations.every((v) => isTerminal(v.status ?? undefined));
+  return {
+    run_id: runId,
+    prompt: meta.prompt ?? "",
+    agent: meta.agent ?? "unknown",
+    created_at: meta.created_at,
+    status: finished ? "completed" : "running",
+    variations,
+  };
+}
+
+export async function getRun(runId: string): Promise<Run | null> {
+  const [meta, statuses] = await Promise.all([
+    getRedis().hgetall(keys.runMeta(runId)),
+    getRedis().hgetall(keys.runVariations(runId)),
+  ]);
+  return toRun(runId, meta, statuses);
+}
+
+export async function requireRun(runId: string): Promise<Run> {
+  const run = await getRun(requireRunId(runId));
+  if (!run) throw new ApiError("not_found", `Run ${runId} not found`);
+  return run;
+}
+
+export const RUNS_PAGE_SIZE = 50;
+
+/** Newest first. */
+export async function listRuns(limit = RUNS_PAGE_SIZE): Promise<Run[]> {
+  const redis = getRedis();
+  const ids = await redis.zrevrange(keys.runsIndex(), 0, limit - 1);
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hgetall(keys.runMeta(id)).hgetall(keys.runVariations(id));
+  const results = (await pipeline.exec()) ?? [];
+  const runs: Run[] = [];
+  ids.forEach((id, i) => {
+    const meta = results[i * 2]?.[1] as Record<string, string> | undefined;
+    const statuses = results[i * 2 + 1]?.[1] as Record<string, string> | undefined;
+    const run = meta && statuses ? toRun(id, meta, statuses) : null;
+    if (run) runs.push(run);
+  });
+  return runs;
+}
+
+export function statusesOf(run: Run): Record<string, VariationStatus | undefined> {
+  return Object.fromEntries(run.variations.map((v) => [v.variation_id, v.status ?? undefined]));
+}

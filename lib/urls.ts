@@ -1,0 +1,11 @@
+/** URLs of the API, spelled once; shared by server and client. */
+import type { StreamingBackend } from "./public-env";
+
+export const apiUrls = {
+  runs: () => "/api/v1/runs",
+  run: (runId: string) => `/api/v1/runs/${runId}`,
+} as const;
+
+export function streamUrl(runId: string, backend: StreamingBackend): string {
+  return backend === "redis" ? `/api/v1/runs/${runId}/stream/redis` : `/api/v1/runs/${runId}/stream`;
+}

@@ -1,0 +1,42 @@
+/** Make the production build when it is missing or older than the sources. */
+import fs from "node:fs";
+import path from "node:path";
+import { log, ROOT, run } from "./system.mjs";
+
+const SOURCES = ["app", "components", "lib", "hooks", "agent", "public", "next.config.ts", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
+const STAMP = path.join(ROOT, ".next", "runwatch-build.json");
+
+function newestMtime(entry) {
+  const full = path.join(ROOT, entry);
+  if (!fs.existsSync(full)) return 0;
+  const stat = fs.statSync(full);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const child of fs.readdirSync(full)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  return newest;
+}
+
+/** Build-time inputs that are baked into the bundle: a change means a rebuild. */
+function buildInputs() {
+  return { NEXT_PUBLIC_STREAMING_BACKEND: process.env.NEXT_PUBLIC_STREAMING_BACKEND ?? "" };
+}
+
+export function buildReason() {
+  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) return "no production build yet";
+  if (!fs.existsSync(path.join(ROOT, "dist", "agent", "cli.mjs"))) return "the agent runtime is not built";
+  if (!fs.existsSync(STAMP)) return "the build was not made by Runwatch's scripts";
+  const stamp = JSON.parse(fs.readFileSync(STAMP, "utf8"));
+  if (JSON.stringify(stamp.inputs) !== JSON.stringify(buildInputs())) return "NEXT_PUBLIC_* settings changed";
+  const newest = Math.max(...SOURCES.map(newestMtime));
+  if (newest > stamp.builtAt) return "sources changed since the last build";
+  return null;
+}
+
+export function ensureBuild({ force = false } = {}) {
+  const reason = force ? "a fresh build was asked for" : buildReason();
+  if (!reason) return;
+  log(`building (${reason})`);
+  const startedAt = Date.now();
+  run("npm", ["run", "build"], { env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  fs.writeFileSync(STAMP, JSON.stringify({ builtAt: startedAt, inputs: buildInputs() }));
+}

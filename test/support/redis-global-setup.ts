@@ -1,0 +1,21 @@
+/**
+ * Starts one real redis-server on a free port for the whole vitest run and hands its URL to
+ * the test workers through the environment (lib/env.ts reads REDIS_URL from there).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startRedis } from "../../scripts/lib/redis.mjs";
+
+export default async function setup() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-test-redis-"));
+  const redis = await startRedis({ dir, persistent: false });
+  process.env.REDIS_URL = redis.url;
+  process.env.SSE_HEARTBEAT_MS ??= "250";
+  process.env.DEMO_AGENT_SPEED ??= "40";
+  process.env.RUNWATCH_DATA_DIR = path.join(dir, "data");
+  return async () => {
+    await redis.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
