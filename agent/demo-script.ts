@@ -117,11 +117,11 @@ export function demoScript(prompt: string, seed: number): DemoStep[] {
     { kind: "pause", ms: 600 + Math.floor(random() * 600) },
     { kind: "log", level: "info", text: "Thinking about an approach" },
   ];
-  const tokens = tokenize(markdown);
-  tokens.forEach((token, i) => {
-    // A heading marker token ("## ") is followed by the heading's first word.
+  const headings = [...markdown.matchAll(/^#+ (.+)$/gm)].map((match) => match[1]);
+  tokenize(markdown).forEach((token) => {
+    // Heading markers ("## ") come in the same order as the headings they start.
     if (/^\s*#+\s*$/.test(token)) {
-      const heading = tokens[i + 1]?.trim();
+      const heading = headings.shift();
       if (heading) steps.push({ kind: "log", level: "info", text: `Writing section "${heading}"` });
     }
     const jitter = Math.floor(random() * baseDelay);

@@ -1,4 +1,7 @@
+"use client";
+
 import { memo } from "react";
+import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
 import { cn } from "@/lib/cn";
 import type { LogLine } from "@/lib/stream-state";
 
@@ -15,8 +18,9 @@ const LEVEL_STYLE: Record<LogLine["level"], string> = {
 export const LogList = memo(function LogList({ logs }: { logs: LogLine[] }) {
   const hidden = Math.max(0, logs.length - VISIBLE_LINES);
   const shown = hidden > 0 ? logs.slice(hidden) : logs;
+  const scroll = useStickToBottom<HTMLOListElement>(logs.length);
   return (
-    <ol className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
+    <ol ref={scroll.ref} onScroll={scroll.onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
       {hidden > 0 && <li className="text-zinc-500">… {hidden} earlier lines</li>}
       {shown.map((line) => (
         <li key={line.sequence} className={cn("whitespace-pre-wrap", LEVEL_STYLE[line.level])} data-testid="log-line">

@@ -14,7 +14,7 @@ export function RunView({ runId, backend }: { runId: string; backend: StreamingB
 
   if (error) {
     return (
-      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
+      <div role="alert" data-testid="run-error" className="rounded-lg border border-red-200 bg-red-50 p-4 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
         {error.status === 404 ? `Run ${runId} was not found. It may have expired or never existed.` : `Could not load run ${runId}: ${error.message}`}
       </div>
     );

@@ -1,6 +1,7 @@
 "use client";
 
 import { memo } from "react";
+import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
 import type { VariationState } from "@/lib/stream-state";
 import { LogList } from "./log-list";
 import { MarkdownOutput } from "./markdown-output";
@@ -8,6 +9,7 @@ import { StatusChip } from "./status-chip";
 
 export const VariationPane = memo(function VariationPane({ variation }: { variation: VariationState }) {
   const tokens = variation.metrics.tokens;
+  const output = useStickToBottom<HTMLDivElement>(variation.output.length);
   return (
     <article
       className="flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900"
@@ -28,7 +30,7 @@ export const VariationPane = memo(function VariationPane({ variation }: { variat
           {variation.error}
         </p>
       )}
-      <div className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output">
+      <div ref={output.ref} onScroll={output.onScroll} className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output">
         {variation.output ? (
           <MarkdownOutput markdown={variation.output} />
         ) : (

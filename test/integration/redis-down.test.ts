@@ -1,0 +1,58 @@
+/**
+ * What users get when Redis goes away: clear 503 answers, not hangs or crashes. Uses its own
+ * redis-server so stopping it does not disturb the other suites.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startRedis } from "../../scripts/lib/redis.mjs";
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let dir: string;
+let restoreUrl: string | undefined;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-down-"));
+  redis = await startRedis({ dir, persistent: false });
+  restoreUrl = process.env.REDIS_URL;
+  process.env.REDIS_URL = redis.url;
+  vi.resetModules();
+});
+
+afterAll(async () => {
+  const { closeRedis } = await import("@/lib/redis");
+  await closeRedis();
+  await redis.stop();
+  process.env.REDIS_URL = restoreUrl;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("when Redis is down", () => {
+  it("health goes from 200 to 503 with a reason, and API routes answer 503 with a clear message", async () => {
+    const { GET: health } = await import("@/app/api/health/route");
+    const { GET: listRuns, POST: createRun } = await import("@/app/api/v1/runs/route");
+    const { GET: stream } = await import("@/app/api/v1/runs/[runId]/stream/redis/route");
+    expect((await health()).status).toBe(200);
+
+    await redis.stop();
+
+    const down = await health();
+    expect(down.status).toBe(503);
+    const body = await down.json();
+    expect(body).toMatchObject({ ok: false, redis: "down" });
+    expect(body.reason).toMatch(/Redis is unreachable/);
+
+    const list = await listRuns();
+    expect(list.status).toBe(503);
+    expect((await list.json()).error).toMatchObject({ code: "redis_unavailable", message: expect.stringMatching(/Redis is unavailable/) });
+
+    const created = await createRun(
+      new Request("http://localhost/api/v1/runs", { method: "POST", body: JSON.stringify({ prompt: "hi" }) }),
+    );
+    expect(created.status).toBe(503);
+
+    const streamed = await stream(new Request("http://localhost/x"), { params: Promise.resolve({ runId: "run-000000000000" }) });
+    expect(streamed.status).toBe(503);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The Redis SSE route against a real redis-server: event mapping and order, heartbeat,
+ * subscription clean-up, one connection for many viewers, bad input.
+ */
+import type Redis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { channels } from "@/lib/channels";
+import { closeRedis } from "@/lib/redis";
+import { eventually, newRun, openStream, publishers, testRedis } from "../support/helpers";
+
+let redis: Redis;
+
+beforeAll(() => {
+  redis = testRedis();
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await closeRedis();
+});
+
+const numpat = async () => Number(await redis.call("PUBSUB", "NUMPAT"));
+const clientCount = async () => (await redis.client("LIST") as string).trim().split("\n").length;
+
+describe("GET /api/v1/runs/<id>/stream/redis", () => {
+  it("turns each channel's messages into the matching SSE events, in order, then run_complete", async () => {
+    const run = await newRun(2);
+    const { response, reader } = await openStream(run.runId);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
+    const [a, b] = publishers(redis, run);
+
+    await a!.status("running");
+    await a!.output("# Hello");
+    await a!.log("thinking", "warn");
+    await a!.metric({ tokens: 2 });
+    await b!.status("failed", { error: "model refused", exit_code: 3 });
+    await a!.output(" world");
+    await a!.status("completed");
+
+    const events = await reader!.waitForEvents(10);
+    expect(events.map((e) => e.event)).toEqual([
+      "agent_status",
+      "agent_output",
+      "agent_log",
+      "agent_metric",
+      "agent_status",
+      "agent_error",
+      "agent_output",
+      "agent_status",
+      "agent_complete",
+      "run_complete",
+    ]);
+    const data = events.map((e) => JSON.parse(e.data));
+    expect(data[1]).toMatchObject({ variation_id: "var-1", sequence: 2, content: "# Hello", run_id: run.runId });
+    expect(data[1].timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(data[2]).toMatchObject({ level: "warn", content: "thinking" });
+    expect(data[3]).toMatchObject({ metrics: { tokens: 2 } });
+    expect(data[5]).toMatchObject({ variation_id: "var-2", error: "model refused", exit_code: 3 });
+    expect(data[9]).toMatchObject({ run_id: run.runId, statuses: { "var-1": "completed", "var-2": "failed" } });
+    // The server ends the stream after run_complete.
+    await reader!.ended;
+  });
+
+  it("sends a heartbeat comment while idle", async () => {
+    const run = await newRun(1);
+    const { reader } = await openStream(run.runId);
+    await reader!.waitForComment("heartbeat", 3_000); // SSE_HEARTBEAT_MS=250 in tests
+    reader!.abort();
+  });
+
+  it("unsubscribes the run's pattern when the last viewer disconnects", async () => {
+    const run = await newRun(1);
+    const before = await numpat();
+    const first = (await openStream(run.runId)).reader!;
+    const second = (await openStream(run.runId)).reader!;
+    expect(await numpat()).toBe(before + 1);
+    first.abort();
+    // the other viewer still holds the subscription
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await numpat()).toBe(before + 1);
+    second.abort();
+    await eventually(numpat, (n) => n === before);
+  });
+
+  it("serves 50 viewers of one run without a new Redis connection, each getting every event", async () => {
+    const run = await newRun(1);
+    const warm = (await openStream(run.runId)).reader!; // opens the app's connections once
+    const connectionsBefore = await clientCount();
+    const viewers = await Promise.all(Array.from({ length: 50 }, async () => (await openStream(run.runId)).reader!));
+    expect(await clientCount()).toBe(connectionsBefore);
+    expect(await numpat()).toBeGreaterThanOrEqual(1);
+
+    const [agent] = publishers(redis, run);
+    for (let i = 0; i < 20; i++) await agent!.output(`chunk ${i} `);
+    await agent!.status("completed");
+    for (const viewer of viewers) {
+      const outputs = await viewer.waitForEvents(20, (e) => e.event === "agent_output");
+      expect(outputs.map((e) => JSON.parse(e.data).content)).toEqual(Array.from({ length: 20 }, (_, i) => `chunk ${i} `));
+      await viewer.waitForEvents(1, (e) => e.event === "run_complete");
+    }
+    warm.abort();
+  });
+
+  it("skips a malformed message and delivers the next good one", async () => {
+    const run = await newRun(1);
+    const { reader } = await openStream(run.runId);
+    const [agent] = publishers(redis, run);
+    await redis.publish(channels.output(run.runId, "var-1"), "this is not JSON");
+    await redis.publish(channels.output(run.runId, "var-1"), JSON.stringify({ type: "output", content: 42 }));
+    // well-formed, but a status message on an output channel
+    await redis.publish(
+      channels.output(run.runId, "var-1"),
+      JSON.stringify({ type: "status", content: "completed", run_id: run.runId, variation_id: "var-1", sequence: 1, timestamp: new Date().toISOString() }),
+    );
+    await agent!.output("still here");
+    const [event] = await reader!.waitForEvents(1);
+    expect(event?.event).toBe("agent_output");
+    expect(JSON.parse(event!.data).content).toBe("still here");
+    expect(reader!.events).toHaveLength(1);
+    reader!.abort();
+  });
+
+  it("answers a run id with glob characters with 400, before touching Redis", async () => {
+    const before = await numpat();
+    for (const bad of ["run-*", "run-0123456789a?", "run-[ab]", "run:x:status"]) {
+      const { response } = await openStream(bad);
+      expect(response.status, bad).toBe(400);
+      expect((await response.json()).error.message).toMatch(/Invalid run id/);
+    }
+    expect(await numpat()).toBe(before);
+  });
+
+  it("answers an unknown run with 404", async () => {
+    const { response } = await openStream("run-000000000000");
+    expect(response.status).toBe(404);
+    expect((await response.json()).error).toMatchObject({ code: "not_found" });
+  });
+
+  it("sends run_complete at once for a run that already finished", async () => {
+    const run = await newRun(1);
+    const [agent] = publishers(redis, run);
+    await agent!.status("completed");
+    const { reader } = await openStream(run.runId);
+    const [event] = await reader!.waitForEvents(1);
+    expect(event?.event).toBe("run_complete");
+    await reader!.ended;
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The REST API and the orchestrator against a real redis-server and real agent processes
+ * (dist/agent/cli.mjs, built by `npm test` before vitest runs).
+ */
+import type Redis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GET as getRun } from "@/app/api/v1/runs/[runId]/route";
+import { GET as listRuns, POST as createRun } from "@/app/api/v1/runs/route";
+import { GET as health } from "@/app/api/health/route";
+import { keys } from "@/lib/channels";
+import { startAgentProcess } from "@/lib/orchestrator";
+import { closeRedis } from "@/lib/redis";
+import { eventually, newRun, openStream, testRedis } from "../support/helpers";
+
+let redis: Redis;
+beforeAll(() => {
+  redis = testRedis();
+});
+afterAll(async () => {
+  await redis.quit();
+  await closeRedis();
+});
+
+const post = (body: string) =>
+  createRun(new Request("http://localhost/api/v1/runs", { method: "POST", body, headers: { "Content-Type": "application/json" } }));
+const runParams = (runId: string) => ({ params: Promise.resolve({ runId }) });
+
+describe("POST /api/v1/runs", () => {
+  it("starts a demo run whose agents stream to completion", async () => {
+    const response = await post(JSON.stringify({ prompt: "Write a haiku about Redis", variations: 3, agent: "demo" }));
+    expect(response.status).toBe(202);
+    const { run_id, stream_url } = await response.json();
+    expect(run_id).toMatch(/^run-[0-9a-z]{12}$/);
+    expect(stream_url).toBe(`/api/v1/runs/${run_id}/stream/redis`);
+
+    const { reader } = await openStream(run_id);
+    const [complete] = await reader!.waitForEvents(1, (e) => e.event === "run_complete", 20_000);
+    expect(JSON.parse(complete!.data).statuses).toEqual({ "var-1": "completed", "var-2": "completed", "var-3": "completed" });
+    const outputs = reader!.events.filter((e) => e.event === "agent_output").map((e) => JSON.parse(e.data));
+    for (const variation of ["var-1", "var-2", "var-3"]) {
+      const mine = outputs.filter((o) => o.variation_id === variation);
+      expect(mine.length, variation).toBeGreaterThan(50);
+      // per-variation sequence numbers only go up
+      const sequences = mine.map((o) => o.sequence);
+      expect(sequences).toEqual([...sequences].sort((x, y) => x - y));
+    }
+    const metrics = reader!.events.filter((e) => e.event === "agent_metric").map((e) => JSON.parse(e.data));
+    expect(metrics.some((m) => m.metrics.duration_ms !== undefined && m.metrics.tokens > 50)).toBe(true);
+
+    const run = await (await getRun(new Request("http://localhost"), runParams(run_id))).json();
+    expect(run).toMatchObject({ run_id, prompt: "Write a haiku about Redis", agent: "demo", status: "completed" });
+    expect(run.variations).toEqual([
+      { variation_id: "var-1", status: "completed" },
+      { variation_id: "var-2", status: "completed" },
+      { variation_id: "var-3", status: "completed" },
+    ]);
+  });
+
+  it("answers a body that fails validation with 400 naming the field", async () => {
+    const cases: [string, RegExp][] = [
+      ["{not json", /body: not valid JSON/],
+      ["", /body: a JSON object is required/],
+      [JSON.stringify({ prompt: "x", variations: 7 }), /variations/],
+      [JSON.stringify({ prompt: "x", variations: 0 }), /variations/],
+      [JSON.stringify({ prompt: "", variations: 2 }), /prompt: must not be empty/],
+      [JSON.stringify({ prompt: "x", agent: "gpt-9" }), /agent/],
+      [JSON.stringify([1, 2]), /body|expected object/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post(body);
+      expect(response.status, body).toBe(400);
+      expect((await response.json()).error.message, body).toMatch(message);
+    }
+  });
+});
+
+describe("GET /api/v1/runs", () => {
+  it("lists runs newest first", async () => {
+    const older = await newRun(1);
+    await new Promise((r) => setTimeout(r, 5));
+    const newer = await newRun(2);
+    const { runs } = await (await listRuns()).json();
+    const ids = runs.map((r: { run_id: string }) => r.run_id);
+    expect(ids.indexOf(newer.runId)).toBeLessThan(ids.indexOf(older.runId));
+    expect(runs.find((r: { run_id: string }) => r.run_id === newer.runId)).toMatchObject({
+      status: "running",
+      variations: [
+        { variation_id: "var-1", status: null },
+        { variation_id: "var-2", status: null },
+      ],
+    });
+  });
+
+  it("answers 400 for a bad id and 404 for an unknown run", async () => {
+    expect((await getRun(new Request("http://localhost"), runParams("run-*"))).status).toBe(400);
+    expect((await getRun(new Request("http://localhost"), runParams("run-zzzzzzzzzzzz"))).status).toBe(404);
+  });
+});
+
+describe("orchestrator", () => {
+  it("reports an agent that crashes as failed, with its exit code and last stderr", async () => {
+    const run = await newRun(1);
+    const { reader } = await openStream(run.runId);
+    const exit = await startAgentProcess({
+      runId: run.runId,
+      variationId: "var-1",
+      command: process.execPath,
+      args: ["-e", "process.stderr.write('segfault in model loader\\n'); process.exit(3)"],
+      env: {},
+    });
+    expect(exit).toMatchObject({ code: 3, reportedFailure: true });
+    const [error] = await reader!.waitForEvents(1, (e) => e.event === "agent_error");
+    const data = JSON.parse(error!.data);
+    expect(data).toMatchObject({ variation_id: "var-1", exit_code: 3, sequence: 1 });
+    expect(data.error).toMatch(/exited with code 3/);
+    expect(data.error).toMatch(/segfault in model loader/);
+    await reader!.waitForEvents(1, (e) => e.event === "run_complete");
+    expect(await redis.hget(keys.runVariations(run.runId), "var-1")).toBe("failed");
+  });
+
+  it("reports a command that cannot be started", async () => {
+    const run = await newRun(1);
+    const exit = await startAgentProcess({ runId: run.runId, variationId: "var-1", command: "/nonexistent/agent", args: [], env: {} });
+    expect(exit.reportedFailure).toBe(true);
+    await eventually(() => redis.hget(keys.runVariations(run.runId), "var-1"), (s) => s === "failed");
+  });
+});
+
+describe("GET /api/health", () => {
+  it("answers 200 when Redis answers", async () => {
+    const response = await health();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, redis: "up" });
+  });
+});
