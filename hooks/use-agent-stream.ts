@@ -6,10 +6,10 @@
  * Events are validated with the shared zod schemas, queued, and folded into state at most
  * once per frame (~16 ms), so a burst of 1,000 events/s costs ~60 renders/s, not 1,000.
  */
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useEffectEvent, useMemo, useState } from "react";
 import { SSE_EVENT_NAMES, sseEventSchemas, type SseEvent, type VariationStatus } from "@/lib/events";
 import { configuredBackend, type StreamingBackend } from "@/lib/public-env";
-import { applyEvents, initialStreamState, type RunStreamState } from "@/lib/stream-state";
+import { applyEvents, emptyVariation, initialStreamState, type RunStreamState } from "@/lib/stream-state";
 import { streamUrl } from "@/lib/urls";
 
 export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "closed";
@@ -28,42 +28,41 @@ export interface AgentStream extends RunStreamState {
   rejectedEvents: number;
 }
 
+interface StreamSession {
+  /** Which stream this state belongs to; state of an earlier run id is never shown. */
+  url: string;
+  stream: RunStreamState;
+  connection: ConnectionStatus;
+  rejectedEvents: number;
+}
+
 const FLUSH_INTERVAL_MS = 16;
+
+function freshSession(url: string): StreamSession {
+  return { url, stream: initialStreamState(), connection: "connecting", rejectedEvents: 0 };
+}
 
 export function useAgentStream(runId: string | null, options: AgentStreamOptions = {}): AgentStream {
   const backend = options.backend ?? configuredBackend();
-  const [state, setState] = useState<RunStreamState>(() => initialStreamState(options.variations));
-  const [connection, setConnection] = useState<ConnectionStatus>("connecting");
-  const [rejectedEvents, setRejectedEvents] = useState(0);
-  const onRunCompleteRef = useRef(options.onRunComplete);
-  onRunCompleteRef.current = options.onRunComplete;
-
-  // Panes for variations we learn about from the REST API after mounting.
-  const variationKey = options.variations?.map((v) => v.variation_id).join(",") ?? "";
-  useEffect(() => {
-    if (!options.variations?.length) return;
-    setState((current) => {
-      const missing = options.variations!.filter((v) => !current.variations[v.variation_id]);
-      if (missing.length === 0) return current;
-      const added = initialStreamState(missing);
-      return { ...current, variations: { ...current.variations, ...added.variations }, order: [...current.order, ...added.order] };
-    });
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on the ids, not the array identity
-  }, [variationKey]);
+  const url = runId ? streamUrl(runId, backend) : "";
+  const [session, setSession] = useState<StreamSession>(() => freshSession(url));
+  const onRunComplete = useEffectEvent(() => options.onRunComplete?.());
 
   useEffect(() => {
-    if (!runId) return;
-    setConnection("connecting");
-    const source = new EventSource(streamUrl(runId, backend));
+    if (!url) return;
+    const source = new EventSource(url);
     let pending: SseEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     let done = false;
+    // Updates for this url only; the first one replaces whatever an earlier url left behind.
+    const update = (change: (s: StreamSession) => StreamSession) =>
+      setSession((current) => change(current.url === url ? current : freshSession(url)));
 
     const flush = () => {
       timer = undefined;
       const batch = pending;
       pending = [];
-      setState((current) => applyEvents(current, batch));
+      update((s) => ({ ...s, stream: applyEvents(s.stream, batch) }));
     };
 
     const receive = (name: SseEvent["event"]) => (message: MessageEvent<string>) => {
@@ -75,7 +74,7 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
       }
       const parsed = sseEventSchemas[name].safeParse(json);
       if (!parsed.success) {
-        setRejectedEvents((n) => n + 1);
+        update((s) => ({ ...s, rejectedEvents: s.rejectedEvents + 1 }));
         return;
       }
       pending.push({ event: name, data: parsed.data } as SseEvent);
@@ -85,19 +84,20 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
         source.close();
         if (timer) clearTimeout(timer);
         flush();
-        setConnection("closed");
-        onRunCompleteRef.current?.();
+        update((s) => ({ ...s, connection: "closed" }));
+        onRunComplete();
         return;
       }
       timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
     };
 
     for (const name of SSE_EVENT_NAMES) source.addEventListener(name, receive(name) as EventListener);
-    source.onopen = () => setConnection("live");
+    source.onopen = () => update((s) => ({ ...s, connection: "live" }));
     source.onerror = () => {
       if (done) return;
       // CONNECTING: the browser retries by itself; CLOSED: it gave up (e.g. a 404 answer).
-      setConnection(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
+      const connection = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
+      update((s) => ({ ...s, connection }));
     };
 
     return () => {
@@ -105,7 +105,19 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
       source.close();
       if (timer) clearTimeout(timer);
     };
-  }, [runId, backend]);
+  }, [url]);
 
-  return { ...state, connection, backend, rejectedEvents };
+  const current = session.url === url ? session : freshSession(url);
+  const known = options.variations;
+  // Panes for variations the REST API knows about but the stream has not mentioned yet.
+  const stream = useMemo(() => {
+    const missing = (known ?? []).filter((v) => !current.stream.variations[v.variation_id]);
+    if (missing.length === 0) return current.stream;
+    const variations = { ...current.stream.variations };
+    for (const v of missing) variations[v.variation_id] = emptyVariation(v.variation_id, v.status);
+    const order = [...(known ?? []).map((v) => v.variation_id), ...current.stream.order.filter((id) => !known?.some((v) => v.variation_id === id))];
+    return { ...current.stream, variations, order };
+  }, [known, current.stream]);
+
+  return { ...stream, connection: current.connection, backend, rejectedEvents: current.rejectedEvents };
 }

@@ -8,14 +8,11 @@
 import "server-only";
 import { channels, parseChannel } from "./channels";
 import { serverEnv } from "./env";
-import type { AgentMessage, SseEvent } from "./events";
+import type { AgentMessage } from "./events";
 import { getRun, requireRun, statusesOf } from "./runs";
-import { encodeComment, encodeFrame, encodeRetry, HEARTBEAT_COMMENT, SSE_HEADERS } from "./sse";
+import { SseConnection } from "./sse-connection";
 import { parseAgentMessage, RunCompletion, toSseEvents } from "./sse-events";
-import { getSubscriber, type Unsubscribe } from "./subscriber";
-
-/** Browsers wait this long before reconnecting a dropped stream. */
-const RETRY_MS = 2_000;
+import { getSubscriber } from "./subscriber";
 
 /** Does the message belong on the channel it came from? Guards against misrouted publishes. */
 function matchesChannel(channel: string, message: AgentMessage, runId: string): boolean {
@@ -35,71 +32,25 @@ function matchesChannel(channel: string, message: AgentMessage, runId: string): 
   }
 }
 
+/** Ends the stream with run_complete once every variation has finished. */
+function finishIfComplete(connection: SseConnection, completion: RunCompletion, runId: string): void {
+  if (connection.closed || !completion.isComplete()) return;
+  connection.sendEvents([
+    { event: "run_complete", data: { run_id: runId, timestamp: new Date().toISOString(), statuses: completion.snapshot() } },
+  ]);
+  connection.close();
+}
+
 export async function openRedisRunStream(runIdParam: string, signal: AbortSignal): Promise<Response> {
   const run = await requireRun(runIdParam);
   const runId = run.run_id;
-  const { SSE_HEARTBEAT_MS } = serverEnv();
-  const encoder = new TextEncoder();
-  const completion = new RunCompletion(
-    run.variations.map((v) => v.variation_id),
-    statusesOf(run),
-  );
-
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let closed = false;
-  let unsubscribe: Unsubscribe | undefined;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-
-  const cleanup = () => {
-    if (closed) return;
-    closed = true;
-    if (heartbeat) clearInterval(heartbeat);
-    signal.removeEventListener("abort", cleanup);
-    void unsubscribe?.();
-    try {
-      controller.close();
-    } catch {
-      // already closed or errored by the client going away
-    }
-  };
-
-  const send = (chunk: string) => {
-    if (closed) return;
-    try {
-      controller.enqueue(encoder.encode(chunk));
-    } catch {
-      cleanup();
-    }
-  };
-
-  const sendEvents = (events: SseEvent[]) => {
-    for (const { event, data } of events) send(encodeFrame({ event, data }));
-  };
-
-  const finishIfComplete = () => {
-    if (closed || !completion.isComplete()) return;
-    sendEvents([
-      { event: "run_complete", data: { run_id: runId, timestamp: new Date().toISOString(), statuses: completion.snapshot() } },
-    ]);
-    cleanup();
-  };
-
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    cancel: cleanup,
-  });
-
-  send(encodeRetry(RETRY_MS) + encodeComment("connected"));
-
-  if (completion.isComplete()) {
-    finishIfComplete();
-    return new Response(body, { headers: SSE_HEADERS });
-  }
+  const completion = new RunCompletion(run.variations.map((v) => v.variation_id), statusesOf(run));
+  const connection = new SseConnection(signal);
+  finishIfComplete(connection, completion, runId);
+  if (connection.closed) return connection.response;
 
   const onMessage = (channel: string, raw: string) => {
-    if (closed) return;
+    if (connection.closed) return;
     const parsed = parseAgentMessage(raw);
     if (!parsed.ok) {
       console.warn(`[runwatch] run ${runId}: skipped malformed message on ${channel} (${parsed.reason})`);
@@ -109,33 +60,27 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
       console.warn(`[runwatch] run ${runId}: skipped ${parsed.message.type} message published on ${channel}`);
       return;
     }
-    sendEvents(toSseEvents(parsed.message));
+    connection.sendEvents(toSseEvents(parsed.message));
     if (parsed.message.type === "status") {
       completion.observe(parsed.message.variation_id, parsed.message.content);
-      finishIfComplete();
+      finishIfComplete(connection, completion, runId);
     }
   };
 
   try {
-    unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), onMessage);
+    const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), onMessage);
+    connection.onClose(() => void unsubscribe());
   } catch (error) {
-    cleanup();
+    connection.close();
     throw error;
   }
-  if (signal.aborted || closed) {
-    cleanup();
-    return new Response(body, { headers: SSE_HEADERS });
-  }
-  signal.addEventListener("abort", cleanup);
-  heartbeat = setInterval(() => send(encodeComment(HEARTBEAT_COMMENT)), SSE_HEARTBEAT_MS);
+  connection.startHeartbeat(serverEnv().SSE_HEARTBEAT_MS);
 
   // Catch statuses published between our first read and the subscription.
   const latest = await getRun(runId).catch(() => null);
-  if (latest) {
-    for (const [variationId, status] of Object.entries(statusesOf(latest))) {
-      if (status) completion.observe(variationId, status);
-    }
-    finishIfComplete();
+  for (const [variationId, status] of Object.entries(latest ? statusesOf(latest) : {})) {
+    if (status) completion.observe(variationId, status);
   }
-  return new Response(body, { headers: SSE_HEADERS });
+  finishIfComplete(connection, completion, runId);
+  return connection.response;
 }

@@ -3,7 +3,7 @@
  *
  *  1. npm dependencies (npm ci when missing), Debian's redis-server and chromium (installed
  *     when missing and we are root);
- *  2. typecheck;
+ *  2. typecheck and lint;
  *  3. unit and integration tests (vitest; its global setup starts a real redis-server);
  *  4. production build, then Playwright e2e in Debian's Chromium.
  */
@@ -19,8 +19,9 @@ async function main() {
   ensureRedisServer();
   if (!which(CHROMIUM)) aptInstall(["chromium"], "the Playwright end-to-end tests");
 
-  log("typecheck");
+  log("typecheck and lint");
   run("npx", ["tsc", "--noEmit"]);
+  run("npx", ["eslint", "."]);
 
   log("build the agent runtime used by the integration tests");
   run("npm", ["run", "build:agent"]);

@@ -1,0 +1,81 @@
+/**
+ * One viewer's SSE response: the stream, its heartbeat, and a single guarded clean-up that
+ * runs whichever way the connection ends (client gone, server done, write failure). Shared by
+ * every stream backend so none of them has to get the teardown right on its own.
+ */
+import type { SseEvent } from "./events";
+import { encodeComment, encodeFrame, encodeRetry, HEARTBEAT_COMMENT, SSE_HEADERS } from "./sse";
+
+/** Browsers wait this long before reconnecting a dropped stream. */
+const RETRY_MS = 2_000;
+
+export class SseConnection {
+  readonly response: Response;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly encoder = new TextEncoder();
+  private readonly teardown: (() => void)[] = [];
+  private closedFlag = false;
+
+  constructor(private readonly signal: AbortSignal) {
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+      cancel: () => this.close(),
+    });
+    this.response = new Response(body, { headers: SSE_HEADERS });
+    this.onAbort = this.onAbort.bind(this);
+    signal.addEventListener("abort", this.onAbort);
+    this.write(encodeRetry(RETRY_MS) + encodeComment("connected"));
+  }
+
+  get closed(): boolean {
+    return this.closedFlag || this.signal.aborted;
+  }
+
+  /** Run `fn` when the connection ends (or at once if it already has). */
+  onClose(fn: () => void): void {
+    if (this.closedFlag) fn();
+    else this.teardown.push(fn);
+  }
+
+  startHeartbeat(intervalMs: number): void {
+    const timer = setInterval(() => this.write(encodeComment(HEARTBEAT_COMMENT)), intervalMs);
+    this.onClose(() => clearInterval(timer));
+  }
+
+  sendEvents(events: readonly SseEvent[]): void {
+    for (const { event, data } of events) this.write(encodeFrame({ event, data }));
+  }
+
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.signal.removeEventListener("abort", this.onAbort);
+    for (const fn of this.teardown.splice(0)) {
+      try {
+        fn();
+      } catch (error) {
+        console.error("[runwatch] SSE teardown step failed", error);
+      }
+    }
+    try {
+      this.controller.close();
+    } catch {
+      // already closed or errored because the client went away
+    }
+  }
+
+  private onAbort(): void {
+    this.close();
+  }
+
+  private write(chunk: string): void {
+    if (this.closedFlag) return;
+    try {
+      this.controller.enqueue(this.encoder.encode(chunk));
+    } catch {
+      this.close();
+    }
+  }
+}
