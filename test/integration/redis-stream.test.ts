@@ -2,25 +2,14 @@
  * The Redis SSE route against a real redis-server: event mapping and order, heartbeat,
  * subscription clean-up, one connection for many viewers, bad input.
  */
-import type Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { channels } from "@/lib/channels";
-import { closeRedis } from "@/lib/redis";
-import { eventually, newRun, openStream, publishers, testRedis } from "../support/helpers";
+import { eventually, newRun, openStream, publishers, setupTestRedis } from "../support/helpers";
 
-let redis: Redis;
+const redisClient = setupTestRedis();
 
-beforeAll(() => {
-  redis = testRedis();
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await closeRedis();
-});
-
-const numpat = async () => Number(await redis.call("PUBSUB", "NUMPAT"));
-const clientCount = async () => (await redis.client("LIST") as string).trim().split("\n").length;
+const numpat = async () => Number(await redisClient().call("PUBSUB", "NUMPAT"));
+const clientCount = async () => (await redisClient().client("LIST") as string).trim().split("\n").length;
 
 describe("GET /api/v1/runs/<id>/stream/redis", () => {
   it("turns each channel's messages into the matching SSE events, in order, then run_complete", async () => {
@@ -29,7 +18,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
-    const [a, b] = publishers(redis, run);
+    const [a, b] = publishers(redisClient(), run);
 
     await a!.status("running");
     await a!.output("# Hello");
@@ -92,7 +81,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     expect(await clientCount()).toBe(connectionsBefore);
     expect(await numpat()).toBeGreaterThanOrEqual(1);
 
-    const [agent] = publishers(redis, run);
+    const [agent] = publishers(redisClient(), run);
     for (let i = 0; i < 20; i++) await agent!.output(`chunk ${i} `);
     await agent!.status("completed");
     for (const viewer of viewers) {
@@ -106,11 +95,11 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
   it("skips a malformed message and delivers the next good one", async () => {
     const run = await newRun(1);
     const { reader } = await openStream(run.runId);
-    const [agent] = publishers(redis, run);
-    await redis.publish(channels.output(run.runId, "var-1"), "this is not JSON");
-    await redis.publish(channels.output(run.runId, "var-1"), JSON.stringify({ type: "output", content: 42 }));
+    const [agent] = publishers(redisClient(), run);
+    await redisClient().publish(channels.output(run.runId, "var-1"), "this is not JSON");
+    await redisClient().publish(channels.output(run.runId, "var-1"), JSON.stringify({ type: "output", content: 42 }));
     // well-formed, but a status message on an output channel
-    await redis.publish(
+    await redisClient().publish(
       channels.output(run.runId, "var-1"),
       JSON.stringify({ type: "status", content: "completed", run_id: run.runId, variation_id: "var-1", sequence: 1, timestamp: new Date().toISOString() }),
     );
@@ -140,7 +129,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
 
   it("sends run_complete at once for a run that already finished", async () => {
     const run = await newRun(1);
-    const [agent] = publishers(redis, run);
+    const [agent] = publishers(redisClient(), run);
     await agent!.status("completed");
     const { reader } = await openStream(run.runId);
     const [event] = await reader!.waitForEvents(1);

@@ -2,24 +2,15 @@
  * The REST API and the orchestrator against a real redis-server and real agent processes
  * (dist/agent/cli.mjs, built by `npm test` before vitest runs).
  */
-import type Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GET as getRun } from "@/app/api/v1/runs/[runId]/route";
 import { GET as listRuns, POST as createRun } from "@/app/api/v1/runs/route";
 import { GET as health } from "@/app/api/health/route";
 import { keys } from "@/lib/channels";
 import { startAgentProcess } from "@/lib/orchestrator";
-import { closeRedis } from "@/lib/redis";
-import { eventually, newRun, openStream, testRedis } from "../support/helpers";
+import { eventually, newRun, openStream, setupTestRedis } from "../support/helpers";
 
-let redis: Redis;
-beforeAll(() => {
-  redis = testRedis();
-});
-afterAll(async () => {
-  await redis.quit();
-  await closeRedis();
-});
+const redisClient = setupTestRedis();
 
 const post = (body: string) =>
   createRun(new Request("http://localhost/api/v1/runs", { method: "POST", body, headers: { "Content-Type": "application/json" } }));
@@ -115,14 +106,14 @@ describe("orchestrator", () => {
     expect(data.error).toMatch(/exited with code 3/);
     expect(data.error).toMatch(/segfault in model loader/);
     await reader!.waitForEvents(1, (e) => e.event === "run_complete");
-    expect(await redis.hget(keys.runVariations(run.runId), "var-1")).toBe("failed");
+    expect(await redisClient().hget(keys.runVariations(run.runId), "var-1")).toBe("failed");
   });
 
   it("reports a command that cannot be started", async () => {
     const run = await newRun(1);
     const exit = await startAgentProcess({ runId: run.runId, variationId: "var-1", command: "/nonexistent/agent", args: [], env: {} });
     expect(exit.reportedFailure).toBe(true);
-    await eventually(() => redis.hget(keys.runVariations(run.runId), "var-1"), (s) => s === "failed");
+    await eventually(() => redisClient().hget(keys.runVariations(run.runId), "var-1"), (s) => s === "failed");
   });
 });
 

@@ -4,14 +4,35 @@
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import Redis from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { GET as streamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
 import { AgentPublisher } from "@/agent/publisher";
+import { closeRedis } from "@/lib/redis";
 import { createRun, type NewRun } from "@/lib/runs";
 
 export function testRedis(): Redis {
   const url = process.env.REDIS_URL;
   if (!url) throw new Error("REDIS_URL is not set: vitest's global setup starts redis-server");
   return new Redis(url, { maxRetriesPerRequest: 1 });
+}
+
+/**
+ * A test client for the suite, closed afterwards together with the app's own connections.
+ * Call at the top of a test file; use the returned getter inside tests.
+ */
+export function setupTestRedis(): () => Redis {
+  let client: Redis | undefined;
+  beforeAll(() => {
+    client = testRedis();
+  });
+  afterAll(async () => {
+    await client?.quit();
+    await closeRedis();
+  });
+  return () => {
+    if (!client) throw new Error("setupTestRedis() client used outside a test");
+    return client;
+  };
 }
 
 export async function newRun(variations = 2): Promise<NewRun> {
