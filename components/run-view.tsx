@@ -37,6 +37,16 @@ export function RunView({ runId, backend }: { runId: string; backend: StreamingB
             <ConnectionIndicator status={stream.connection} />
           </span>
         </div>
+        {stream.error && !complete && (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="stream-error">
+            {stream.error}
+          </p>
+        )}
+        {stream.rejectedEvents > 0 && (
+          <p role="status" className="text-xs text-amber-700 dark:text-amber-300" data-testid="rejected-events">
+            {stream.rejectedEvents} event(s) from the server could not be read and were skipped; the page may be out of date with the server. Reload to resync.
+          </p>
+        )}
         {run && (
           <p className="text-sm whitespace-pre-wrap text-zinc-700 dark:text-zinc-300" data-testid="run-prompt">
             {run.prompt}

@@ -19,7 +19,7 @@ test("a run with 3 demo variations streams into three panes and completes", asyn
   for (let i = 0; i < 3; i++) {
     await expect(panes.nth(i).getByTestId("variation-output").locator("h2")).toBeVisible();
   }
-  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "running");
+  const charsWhileStreaming = Number((await panes.first().getByTestId("char-count").textContent())?.replace(/\D/g, ""));
 
   await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
@@ -32,6 +32,8 @@ test("a run with 3 demo variations streams into three panes and completes", asyn
     await expect(pane.getByTestId("log-line").first()).toBeVisible();
   }
   await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "closed");
+  const charsAtEnd = Number((await panes.first().getByTestId("char-count").textContent())?.replace(/\D/g, ""));
+  expect(charsAtEnd).toBeGreaterThan(charsWhileStreaming);
 
   // The home page lists the run as completed.
   const runUrl = page.url();

@@ -26,6 +26,8 @@ export interface AgentStream extends RunStreamState {
   backend: StreamingBackend;
   /** Events the client received but could not understand (schema mismatch). */
   rejectedEvents: number;
+  /** Why the stream closed before the run completed (the server's own message when it gave one). */
+  error: string | null;
 }
 
 interface StreamSession {
@@ -34,12 +36,29 @@ interface StreamSession {
   stream: RunStreamState;
   connection: ConnectionStatus;
   rejectedEvents: number;
+  error: string | null;
 }
 
 const FLUSH_INTERVAL_MS = 16;
 
+/** The API answers errors as JSON `{error: {message}}` before a stream opens. */
+async function describeStreamFailure(url: string): Promise<string> {
+  try {
+    const response = await fetch(url, { headers: { Accept: "text/event-stream" } });
+    const type = response.headers.get("content-type") ?? "";
+    if (type.startsWith("text/event-stream")) {
+      await response.body?.cancel();
+      return "The stream closed unexpectedly. Reload the page to reconnect.";
+    }
+    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    return `The stream could not be opened (${response.status}): ${body?.error?.message ?? response.statusText}`;
+  } catch (error) {
+    return `The server cannot be reached: ${(error as Error).message}`;
+  }
+}
+
 function freshSession(url: string): StreamSession {
-  return { url, stream: initialStreamState(), connection: "connecting", rejectedEvents: 0 };
+  return { url, stream: initialStreamState(), connection: "connecting", rejectedEvents: 0, error: null };
 }
 
 export function useAgentStream(runId: string | null, options: AgentStreamOptions = {}): AgentStream {
@@ -92,12 +111,16 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
     };
 
     for (const name of SSE_EVENT_NAMES) source.addEventListener(name, receive(name) as EventListener);
-    source.onopen = () => update((s) => ({ ...s, connection: "live" }));
+    source.onopen = () => update((s) => ({ ...s, connection: "live", error: null }));
     source.onerror = () => {
       if (done) return;
-      // CONNECTING: the browser retries by itself; CLOSED: it gave up (e.g. a 404 answer).
-      const connection = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
-      update((s) => ({ ...s, connection }));
+      // CONNECTING: the browser retries by itself. CLOSED: it gave up because the answer was
+      // not an event stream (400/404/503); ask once more to show the server's reason.
+      if (source.readyState !== EventSource.CLOSED) return update((s) => ({ ...s, connection: "reconnecting" }));
+      update((s) => ({ ...s, connection: "closed" }));
+      void describeStreamFailure(url).then((error) => {
+        if (!done) update((s) => ({ ...s, error }));
+      });
     };
 
     return () => {
@@ -119,5 +142,5 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
     return { ...current.stream, variations, order };
   }, [known, current.stream]);
 
-  return { ...stream, connection: current.connection, backend, rejectedEvents: current.rejectedEvents };
+  return { ...stream, connection: current.connection, backend, rejectedEvents: current.rejectedEvents, error: current.error };
 }

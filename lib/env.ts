@@ -33,3 +33,9 @@ export function serverEnv(): ServerEnv {
   cached = result.data;
   return cached;
 }
+
+/** The few variables of ours an agent process inherits; the server's secrets stay here. */
+export function agentBaseEnv(): NodeJS.ProcessEnv {
+  const { PATH, HOME, LANG, NODE_ENV } = process.env;
+  return { PATH: PATH ?? "/usr/bin:/bin", HOME: HOME ?? "/", LANG: LANG ?? "C.UTF-8", NODE_ENV: NODE_ENV ?? "production" };
+}

@@ -8,6 +8,7 @@ const STATUS_BY_CODE = {
   bad_request: 400,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   unprocessable: 422,
   redis_unavailable: 503,
   internal: 500,

@@ -138,7 +138,9 @@ export const createRunRequestSchema = z.object({
     .string()
     .trim()
     .min(1, "must not be empty")
-    .max(MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`),
+    .max(MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
+    // It reaches agents as an environment variable, where a NUL cannot be passed.
+    .refine((prompt) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(prompt), "must not contain control characters other than tab and newline"),
   variations: z.number().int().min(1).max(MAX_VARIATIONS).default(3),
   agent: z.enum(AGENTS).default("demo"),
 });

@@ -7,13 +7,15 @@
  * reaches the viewer as an `agent_error` instead of a pane that spins forever.
  */
 import "server-only";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { serverEnv } from "./env";
+import type { Readable } from "node:stream";
+import { keys } from "./channels";
+import { agentBaseEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
-import { isTerminal, type AgentMessage, type CreateRunRequest } from "./events";
+import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
 import { publishMessage } from "./publish";
 import { getRedis } from "./redis";
 import { createRun, type NewRun } from "./runs";
@@ -36,7 +38,7 @@ export interface AgentExit {
   reportedFailure: boolean;
 }
 
-const running = new Set<import("node:child_process").ChildProcess>();
+const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 function killChildrenOnExit(): void {
@@ -67,6 +69,7 @@ export function agentCommand(agent: string): { command: string; args: string[] }
 /** Create a run and start its agents. The agent is resolved first so a run is never created that cannot start. */
 export async function startRun(request: CreateRunRequest): Promise<NewRun> {
   const command = agentCommand(request.agent);
+  fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
   const run = await createRun(request);
   launchRun(run, command);
   return run;
@@ -96,16 +99,31 @@ export function launchRun(run: NewRun, { command, args } = agentCommand(run.agen
 export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
   killChildrenOnExit();
   const paths = logPaths(spec.runId, spec.variationId);
-  fs.mkdirSync(paths.dir, { recursive: true });
+  const failedToStart = (reason: string): Promise<AgentExit> =>
+    reportFailure(spec, 0, `could not be started: ${reason}`, null).then(() => ({ code: null, signal: null, reportedFailure: true }));
+  try {
+    fs.mkdirSync(paths.dir, { recursive: true });
+  } catch (error) {
+    return failedToStart(`cannot create its log folder: ${(error as Error).message}`);
+  }
   const stdoutLog = fs.createWriteStream(paths.stdout, { flags: "a" });
   const stderrLog = fs.createWriteStream(paths.stderr, { flags: "a" });
 
-  // Only what an agent needs: the server's own secrets stay in the server.
-  const { PATH, HOME, LANG, NODE_ENV } = process.env;
-  const child = spawn(spec.command, spec.args, {
-    env: { PATH: PATH ?? "/usr/bin:/bin", HOME: HOME ?? "/", LANG: LANG ?? "C.UTF-8", NODE_ENV: NODE_ENV ?? "production", ...spec.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // A full disk must cost us the log file, not the server: without a listener it would throw.
+  for (const file of [stdoutLog, stderrLog]) {
+    file.on("error", (error) => console.error(`[runwatch] agent log ${file.path}: ${error.message}`));
+  }
+
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    // Only what an agent needs: the server's own secrets stay in the server.
+    child = spawn(spec.command, spec.args, { env: { ...agentBaseEnv(), ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    // spawn throws synchronously for bad arguments (e.g. a NUL in the environment).
+    stdoutLog.end();
+    stderrLog.end();
+    return failedToStart((error as Error).message);
+  }
   running.add(child);
 
   let lastSequence = 0;
@@ -134,25 +152,47 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
       running.delete(child);
       stdoutLog.end();
       stderrLog.end();
-      if (finished) return resolve({ code, signal, reportedFailure: false });
-      const how = spawnError
-        ? `could not be started: ${spawnError.message}`
-        : signal
-          ? `was killed by ${signal}`
-          : `exited with code ${code} without reporting a result`;
-      const tail = stderrTail.slice(-5).join("\n");
-      const message: AgentMessage = {
-        type: "status",
-        content: "failed",
-        run_id: spec.runId,
-        variation_id: spec.variationId,
-        sequence: lastSequence + 1,
-        timestamp: new Date().toISOString(),
-        metadata: { error: `Agent ${how}${tail ? `. Last stderr:\n${tail}` : ""}`, ...(code !== null ? { exit_code: code } : {}) },
-      };
-      publishMessage(getRedis(), message)
-        .catch((error: Error) => console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId}: ${error.message}`))
-        .finally(() => resolve({ code, signal, reportedFailure: true }));
+      void hasFinalStatus(spec, finished).then((done) => {
+        if (done) return resolve({ code, signal, reportedFailure: false });
+        const how = spawnError
+          ? `could not be started: ${spawnError.message}`
+          : signal
+            ? `was killed by ${signal}`
+            : `exited with code ${code} without reporting a result`;
+        const tail = stderrTail.slice(-5).join("\n");
+        void reportFailure(spec, lastSequence, `${how}${tail ? `. Last stderr:\n${tail}` : ""}`, code).then(() =>
+          resolve({ code, signal, reportedFailure: true }),
+        );
+      });
     });
+  });
+}
+
+/**
+ * Did the agent's final status reach Redis? Its stdout line alone is not proof: the agent
+ * prints before it publishes. The hash is the truth; stdout is the fallback when Redis is down.
+ */
+async function hasFinalStatus(spec: AgentProcessSpec, sawOnStdout: boolean): Promise<boolean> {
+  try {
+    const raw = await getRedis().hget(keys.runVariations(spec.runId), spec.variationId);
+    const status = variationStatusSchema.safeParse(raw);
+    return status.success && isTerminal(status.data);
+  } catch {
+    return sawOnStdout;
+  }
+}
+
+function reportFailure(spec: AgentProcessSpec, lastSequence: number, reason: string, exitCode: number | null): Promise<void> {
+  const message: AgentMessage = {
+    type: "status",
+    content: "failed",
+    run_id: spec.runId,
+    variation_id: spec.variationId,
+    sequence: lastSequence + 1,
+    timestamp: new Date().toISOString(),
+    metadata: { error: `Agent ${reason}`, ...(exitCode !== null ? { exit_code: exitCode } : {}) },
+  };
+  return publishMessage(getRedis(), message).catch((error: Error) => {
+    console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId}: ${error.message}`);
   });
 }

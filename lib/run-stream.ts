@@ -76,11 +76,13 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
   }
   connection.startHeartbeat(serverEnv().SSE_HEARTBEAT_MS);
 
-  // Catch statuses published between our first read and the subscription.
+  // Catch statuses published between our first read and the subscription. Before ending the
+  // stream on what the hash says, let messages already on their way to us be delivered.
   const latest = await getRun(runId).catch(() => null);
   for (const [variationId, status] of Object.entries(latest ? statusesOf(latest) : {})) {
     if (status) completion.observe(variationId, status);
   }
+  if (completion.isComplete()) await getSubscriber().drain().catch(() => undefined);
   finishIfComplete(connection, completion, runId);
   return connection.response;
 }

@@ -8,6 +8,11 @@ import { encodeComment, encodeFrame, encodeRetry, HEARTBEAT_COMMENT, SSE_HEADERS
 
 /** Browsers wait this long before reconnecting a dropped stream. */
 const RETRY_MS = 2_000;
+/**
+ * A viewer that stops reading must not grow server memory without bound: past this many
+ * unsent bytes it is disconnected (its browser reconnects), and nobody else is affected.
+ */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export class SseConnection {
   readonly response: Response;
@@ -22,7 +27,7 @@ export class SseConnection {
         this.controller = controller;
       },
       cancel: () => this.close(),
-    });
+    }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     this.response = new Response(body, { headers: SSE_HEADERS });
     this.onAbort = this.onAbort.bind(this);
     signal.addEventListener("abort", this.onAbort);
@@ -75,6 +80,11 @@ export class SseConnection {
     try {
       this.controller.enqueue(this.encoder.encode(chunk));
     } catch {
+      this.close();
+      return;
+    }
+    if ((this.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
+      console.warn(`[runwatch] SSE viewer is not reading (over ${MAX_BUFFERED_BYTES} bytes queued): disconnecting it`);
       this.close();
     }
   }

@@ -68,6 +68,14 @@ export class PatternSubscriber {
     };
   }
 
+  /**
+   * Resolves once every message Redis sent before now has been dispatched: a PING on the
+   * subscriber connection is answered after the messages queued ahead of it.
+   */
+  async drain(): Promise<void> {
+    await this.connection.ping();
+  }
+
   /** Patterns with at least one handler; for tests and metrics. */
   activePatterns(): string[] {
     return [...this.entries.keys()];

@@ -24,6 +24,8 @@ const flag = (name) => argv.includes(name);
 const portArg = argv.indexOf("--port");
 const port = Number(portArg >= 0 ? argv[portArg + 1] : (process.env.PORT ?? 3000));
 const dataDir = path.resolve(ROOT, process.env.RUNWATCH_DATA_DIR ?? ".data");
+// Localhost only unless asked: anyone who can reach the app can start agent processes.
+const host = process.env.HOST ?? "127.0.0.1";
 
 /** @type {(() => Promise<void>)[]} */
 const cleanups = [];
@@ -71,7 +73,7 @@ async function main() {
   process.on("SIGTERM", () => void shutdown(143));
 
   if (!flag("--no-install")) ensureNodeModules();
-  if (!(await isPortFree(port))) throw new Error(`port ${port} is in use: stop what runs there or set PORT to another port`);
+  if (!(await isPortFree(port, host))) throw new Error(`port ${port} is in use: stop what runs there or set PORT to another port`);
 
   const env = { ...process.env, PORT: String(port), RUNWATCH_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   if (!env.REDIS_URL) {
@@ -91,7 +93,7 @@ async function main() {
 
   if (!flag("--no-build")) ensureBuild();
 
-  const next = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port)], {
+  const next = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", host], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "inherit", "inherit"],
@@ -106,7 +108,7 @@ async function main() {
     }
   });
 
-  const baseUrl = `http://localhost:${port}`;
+  const baseUrl = `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host}:${port}`;
   await waitForHealth(`${baseUrl}/api/health`, 60_000);
   log(`Runwatch is running at ${baseUrl}  (Ctrl-C stops it)`);
   await startDemoRunIfEmpty(baseUrl).catch((error) => log(`demo run not started: ${error.message}`));

@@ -84,10 +84,10 @@ export function freePort() {
   });
 }
 
-export function isPortFree(port) {
+export function isPortFree(port, host = "0.0.0.0") {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", () => resolve(false));
-    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }

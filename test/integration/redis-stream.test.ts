@@ -4,11 +4,20 @@
  */
 import { describe, expect, it } from "vitest";
 import { channels } from "@/lib/channels";
+import { getSubscriber } from "@/lib/subscriber";
 import { eventually, newRun, openStream, publishers, setupTestRedis } from "../support/helpers";
 
 const redisClient = setupTestRedis();
 
 const numpat = async () => Number(await redisClient().call("PUBSUB", "NUMPAT"));
+/** Pattern subscriptions held by the app's shared subscriber connection (CLIENT LIST psub=). */
+const appPatternSubscriptions = async () => {
+  const list = (await redisClient().client("LIST")) as string;
+  return list
+    .split("\n")
+    .filter((line) => line.includes("name=runwatch:subscriber"))
+    .reduce((sum, line) => sum + Number(/ psub=(\d+)/.exec(line)?.[1] ?? 0), 0);
+};
 const clientCount = async () => (await redisClient().client("LIST") as string).trim().split("\n").length;
 
 describe("GET /api/v1/runs/<id>/stream/redis", () => {
@@ -79,7 +88,8 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     const connectionsBefore = await clientCount();
     const viewers = await Promise.all(Array.from({ length: 50 }, async () => (await openStream(run.runId)).reader!));
     expect(await clientCount()).toBe(connectionsBefore);
-    expect(await numpat()).toBeGreaterThanOrEqual(1);
+    // 51 viewers, one PSUBSCRIBE on the app's one subscriber connection
+    expect(await appPatternSubscriptions()).toBe(1);
 
     const [agent] = publishers(redisClient(), run);
     for (let i = 0; i < 20; i++) await agent!.output(`chunk ${i} `);
@@ -90,6 +100,44 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
       await viewer.waitForEvents(1, (e) => e.event === "run_complete");
     }
     warm.abort();
+  });
+
+  it("loses nothing published after it subscribed, even when the run ends as it connects", async () => {
+    // The agent races the viewer: 300 chunks and "completed" while the stream opens. Whatever
+    // part of the run a viewer sees, it must see without holes, up to the end.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const run = await newRun(1);
+      const [agent] = publishers(redisClient(), run);
+      const publishing = (async () => {
+        const chunks = Array.from({ length: 300 }, (_, i) => agent!.output(`${i} `));
+        await Promise.all(chunks);
+        await agent!.status("completed");
+      })();
+      const { reader } = await openStream(run.runId);
+      await publishing;
+      await reader!.ended;
+      const names = reader!.events.map((e) => e.event);
+      expect(names.at(-1)).toBe("run_complete");
+      if (names.length === 1) continue; // connected after the run had ended
+      expect(names.slice(-3)).toEqual(["agent_status", "agent_complete", "run_complete"]);
+      const sequences = reader!.events.filter((e) => e.event === "agent_output").map((e) => JSON.parse(e.data).sequence as number);
+      if (sequences.length === 0) continue;
+      expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => sequences[0]! + i));
+      expect(sequences.at(-1)).toBe(300);
+    }
+  });
+
+  it("drain() waits for messages Redis already sent to the shared subscriber", async () => {
+    const run = await newRun(1);
+    const subscriber = getSubscriber();
+    const received: string[] = [];
+    const unsubscribe = await subscriber.subscribe(channels.runPattern(run.runId), (_channel, message) => received.push(message));
+    const pipeline = redisClient().pipeline();
+    for (let i = 0; i < 2_000; i++) pipeline.publish(channels.status(run.runId), String(i));
+    await pipeline.exec();
+    await subscriber.drain();
+    expect(received).toHaveLength(2_000);
+    await unsubscribe();
   });
 
   it("skips a malformed message and delivers the next good one", async () => {
@@ -111,7 +159,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     reader!.abort();
   });
 
-  it("answers a run id with glob characters with 400, before touching Redis", async () => {
+  it("answers a run id with glob characters with 400 and subscribes nothing", async () => {
     const before = await numpat();
     for (const bad of ["run-*", "run-0123456789a?", "run-[ab]", "run:x:status"]) {
       const { response } = await openStream(bad);

@@ -56,12 +56,19 @@ describe("POST /api/v1/runs", () => {
       [JSON.stringify({ prompt: "", variations: 2 }), /prompt: must not be empty/],
       [JSON.stringify({ prompt: "x", agent: "gpt-9" }), /agent/],
       [JSON.stringify([1, 2]), /body|expected object/],
+      [JSON.stringify({ prompt: "a\u0000b" }), /prompt: must not contain control characters/],
     ];
     for (const [body, message] of cases) {
       const response = await post(body);
       expect(response.status, body).toBe(400);
       expect((await response.json()).error.message, body).toMatch(message);
     }
+  });
+
+  it("refuses an oversized body with 413", async () => {
+    const response = await post(JSON.stringify({ prompt: "x".repeat(300 * 1024) }));
+    expect(response.status).toBe(413);
+    expect((await response.json()).error.message).toMatch(/body: larger than/);
   });
 });
 
