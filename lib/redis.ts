@@ -49,6 +49,8 @@ export function getSubscriberConnection(): Redis {
       ...REDIS_OPTIONS,
       // Subscriptions are long-lived; a per-command timeout would break PSUBSCRIBE replies under load.
       commandTimeout: undefined,
+      // lib/subscriber.ts re-subscribes from its own map of live viewers (see there).
+      autoResubscribe: false,
       connectionName: "runwatch:subscriber",
     }),
     "subscriber",

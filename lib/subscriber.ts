@@ -22,6 +22,16 @@ export class PatternSubscriber {
   private readonly entries = new Map<string, PatternEntry>();
 
   constructor(private readonly connection: Redis) {
+    // The connection is made with autoResubscribe off: after a reconnect we subscribe what
+    // our map holds. ioredis's own list would also bring back a pattern whose PUNSUBSCRIBE
+    // failed while Redis was down, leaving it subscribed with no viewer forever.
+    connection.on("ready", () => {
+      const patterns = [...this.entries.keys()];
+      if (patterns.length === 0) return;
+      connection.psubscribe(...patterns).catch((error: Error) => {
+        console.warn(`[runwatch] re-subscribing ${patterns.length} run(s) after reconnect failed: ${error.message}`);
+      });
+    });
     connection.on("pmessage", (pattern: string, channel: string, message: string) => {
       const entry = this.entries.get(pattern);
       if (!entry) return;

@@ -29,6 +29,35 @@ afterAll(async () => {
 });
 
 describe("when Redis is down", () => {
+  it("re-subscribes the runs still watched after Redis comes back, and only those", async () => {
+    const { getSubscriber } = await import("@/lib/subscriber");
+    const subscriber = getSubscriber();
+    const received: string[] = [];
+    await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => received.push(message));
+    const releaseOther = await subscriber.subscribe("run:run-bbbbbbbbbbbb:*", () => {});
+
+    await redis.stop();
+    await releaseOther(); // its PUNSUBSCRIBE cannot reach Redis now
+    redis = await startRedis({ dir, persistent: false, port: redis.port });
+
+    const { default: Redis } = await import("ioredis");
+    const probe = new Redis(redis.url);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Number(await probe.call("PUBSUB", "NUMPAT")) !== 1) {
+        if (Date.now() > deadline) throw new Error("the watched run was not re-subscribed");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300)); // a stray re-subscribe would land by now
+      expect(Number(await probe.call("PUBSUB", "NUMPAT"))).toBe(1);
+      await probe.publish("run:run-aaaaaaaaaaaa:status", "back");
+      await subscriber.drain();
+      expect(received).toEqual(["back"]);
+    } finally {
+      await probe.quit();
+    }
+  });
+
   it("health goes from 200 to 503 with a reason, and API routes answer 503 with a clear message", async () => {
     const { GET: health } = await import("@/app/api/health/route");
     const { GET: listRuns, POST: createRun } = await import("@/app/api/v1/runs/route");
