@@ -15,6 +15,8 @@ const serverEnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Multiplies the demo agent's pace; tests use 10+. */
   DEMO_AGENT_SPEED: z.coerce.number().positive().max(1000).default(1),
+  /** Agent processes this server runs at once; a run that would exceed it is refused with 429. */
+  MAX_RUNNING_AGENTS: z.coerce.number().int().min(1).default(30),
   /** Where agent stdout/stderr logs are kept. */
   RUNWATCH_DATA_DIR: z.string().default(path.join(process.cwd(), ".data")),
 });

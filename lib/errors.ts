@@ -9,6 +9,7 @@ const STATUS_BY_CODE = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   unprocessable: 422,
   redis_unavailable: 503,
   internal: 500,
@@ -29,10 +30,13 @@ export class ApiError extends Error {
     this.status = STATUS_BY_CODE[code];
   }
 
+  /** Seconds after which a retry may succeed (Retry-After on 429/503). */
+  retryAfterSeconds?: number;
+
   toResponse(): Response {
     return Response.json(
       { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } },
-      { status: this.status },
+      { status: this.status, headers: this.retryAfterSeconds ? { "Retry-After": String(this.retryAfterSeconds) } : {} },
     );
   }
 }

@@ -69,6 +69,15 @@ export function agentCommand(agent: string): { command: string; args: string[] }
 /** Create a run and start its agents. The agent is resolved first so a run is never created that cannot start. */
 export async function startRun(request: CreateRunRequest): Promise<NewRun> {
   const command = agentCommand(request.agent);
+  const limit = serverEnv().MAX_RUNNING_AGENTS;
+  if (running.size + request.variations > limit) {
+    const error = new ApiError(
+      "too_many_requests",
+      `${running.size} agent processes are running and this run needs ${request.variations} more (limit ${limit}, MAX_RUNNING_AGENTS). Wait for a run to finish.`,
+    );
+    error.retryAfterSeconds = 10;
+    throw error;
+  }
   fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
   const run = await createRun(request);
   launchRun(run, command);

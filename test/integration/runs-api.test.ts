@@ -72,6 +72,23 @@ describe("POST /api/v1/runs", () => {
   });
 });
 
+describe("agent limit", () => {
+  it("refuses a run that would exceed MAX_RUNNING_AGENTS with 429 and Retry-After", async () => {
+    const busy = await newRun(6);
+    // Six agents that stay up for two seconds; with MAX_RUNNING_AGENTS=8 a 3-variation run must wait.
+    const exits = busy.variationIds.map((variationId) =>
+      startAgentProcess({ runId: busy.runId, variationId, command: process.execPath, args: ["-e", "setTimeout(() => {}, 2000)"], env: {} }),
+    );
+    const refused = await post(JSON.stringify({ prompt: "one too many", variations: 3 }));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("10");
+    expect((await refused.json()).error.message).toMatch(/MAX_RUNNING_AGENTS/);
+    await Promise.all(exits);
+    const accepted = await post(JSON.stringify({ prompt: "now there is room", variations: 3 }));
+    expect(accepted.status).toBe(202);
+  });
+});
+
 describe("GET /api/v1/runs", () => {
   it("lists runs newest first", async () => {
     const older = await newRun(1);

@@ -13,6 +13,7 @@ export default async function setup() {
   process.env.REDIS_URL = redis.url;
   process.env.SSE_HEARTBEAT_MS ??= "250";
   process.env.DEMO_AGENT_SPEED ??= "40";
+  process.env.MAX_RUNNING_AGENTS ??= "8";
   process.env.RUNWATCH_DATA_DIR = path.join(dir, "data");
   return async () => {
     await redis.stop();
