@@ -1,10 +1,7 @@
 /**
- * Runs once when the server starts: check the configuration then, so a missing REDIS_URL
- * stops `next start` with the variable's name instead of failing every request later.
+ * Runs once when the server starts. Node-only work lives in instrumentation-node.ts, imported
+ * behind the NEXT_RUNTIME check so the edge bundle never includes it (Next's documented pattern).
  */
 export async function register() {
-  // The edge runtime has no Redis and no child processes; only the Node server is checked.
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { serverEnv } = await import("./lib/env");
-  serverEnv();
+  if (process.env.NEXT_RUNTIME === "nodejs") await import("./instrumentation-node");
 }

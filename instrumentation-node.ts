@@ -1,0 +1,13 @@
+/**
+ * Check the configuration at start-up: a missing REDIS_URL stops `next start` with the
+ * variable's name. (Next itself would only log a thrown error here and then answer every
+ * request with a bare 500.)
+ */
+import { serverEnv } from "./lib/env";
+
+try {
+  serverEnv();
+} catch (error) {
+  console.error(`[runwatch] cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
