@@ -38,7 +38,7 @@ export function RunView({ runId, backend }: { runId: string; backend: StreamingB
           </span>
         </div>
         {stream.error && !complete && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="stream-error">
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="stream-error" data-connection={stream.connection}>
             {stream.error}
           </p>
         )}

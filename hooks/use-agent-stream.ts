@@ -41,21 +41,34 @@ interface StreamSession {
 
 const FLUSH_INTERVAL_MS = 16;
 
-/** The API answers errors as JSON `{error: {message}}` before a stream opens. */
-async function describeStreamFailure(url: string): Promise<string> {
+interface StreamFailure {
+  message: string;
+  /** Worth trying again (the server or Redis is having a moment), as opposed to a 4xx. */
+  retry: boolean;
+}
+
+/**
+ * EventSource gives up for good when an answer is not an event stream, without saying why.
+ * Ask once more to learn the server's reason, and whether a retry can help.
+ */
+async function describeStreamFailure(url: string): Promise<StreamFailure> {
   try {
     const response = await fetch(url, { headers: { Accept: "text/event-stream" } });
-    const type = response.headers.get("content-type") ?? "";
-    if (type.startsWith("text/event-stream")) {
+    if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
       await response.body?.cancel();
-      return "The stream closed unexpectedly. Reload the page to reconnect.";
+      return { message: "The stream closed unexpectedly.", retry: true };
     }
     const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-    return `The stream could not be opened (${response.status}): ${body?.error?.message ?? response.statusText}`;
+    return {
+      message: `The stream could not be opened (${response.status}): ${body?.error?.message ?? response.statusText}`,
+      retry: response.status >= 500 || response.status === 429,
+    };
   } catch (error) {
-    return `The server cannot be reached: ${(error as Error).message}`;
+    return { message: `The server cannot be reached: ${(error as Error).message}`, retry: true };
   }
 }
+
+const MAX_RETRY_DELAY_MS = 15_000;
 
 function freshSession(url: string): StreamSession {
   return { url, stream: initialStreamState(), connection: "connecting", rejectedEvents: 0, error: null };
@@ -69,9 +82,11 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
 
   useEffect(() => {
     if (!url) return;
-    const source = new EventSource(url);
+    let source: EventSource | null = null;
     let pending: SseEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let failures = 0;
     let done = false;
     // Updates for this url only; the first one replaces whatever an earlier url left behind.
     const update = (change: (s: StreamSession) => StreamSession) =>
@@ -100,7 +115,7 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
       if (name === "run_complete") {
         // The server ends the stream now; closing stops EventSource from reconnecting.
         done = true;
-        source.close();
+        source?.close();
         if (timer) clearTimeout(timer);
         flush();
         update((s) => ({ ...s, connection: "closed" }));
@@ -110,23 +125,40 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
       timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
     };
 
-    for (const name of SSE_EVENT_NAMES) source.addEventListener(name, receive(name) as EventListener);
-    source.onopen = () => update((s) => ({ ...s, connection: "live", error: null }));
-    source.onerror = () => {
+    const giveUpOrRetry = async () => {
+      const failure = await describeStreamFailure(url);
       if (done) return;
-      // CONNECTING: the browser retries by itself. CLOSED: it gave up because the answer was
-      // not an event stream (400/404/503); ask once more to show the server's reason.
-      if (source.readyState !== EventSource.CLOSED) return update((s) => ({ ...s, connection: "reconnecting" }));
-      update((s) => ({ ...s, connection: "closed" }));
-      void describeStreamFailure(url).then((error) => {
-        if (!done) update((s) => ({ ...s, error }));
-      });
+      if (!failure.retry) return update((s) => ({ ...s, connection: "closed", error: failure.message }));
+      failures += 1;
+      const delay = Math.min(1_000 * 2 ** (failures - 1), MAX_RETRY_DELAY_MS);
+      update((s) => ({ ...s, connection: "reconnecting", error: `${failure.message} Retrying in ${Math.round(delay / 1000)} s.` }));
+      retryTimer = setTimeout(connect, delay);
     };
+
+    function connect() {
+      const current = new EventSource(url);
+      source = current;
+      for (const name of SSE_EVENT_NAMES) current.addEventListener(name, receive(name) as EventListener);
+      current.onopen = () => {
+        failures = 0;
+        update((s) => ({ ...s, connection: "live", error: null }));
+      };
+      current.onerror = () => {
+        if (done) return;
+        // CONNECTING: the browser retries by itself. CLOSED: it gave up for good (a non-stream
+        // answer such as 404 or 503): find out why, and retry ourselves when that can help.
+        if (current.readyState !== EventSource.CLOSED) return update((s) => ({ ...s, connection: "reconnecting" }));
+        current.close();
+        void giveUpOrRetry();
+      };
+    }
+    connect();
 
     return () => {
       done = true;
-      source.close();
+      source?.close();
       if (timer) clearTimeout(timer);
+      if (retryTimer) clearTimeout(retryTimer);
     };
   }, [url]);
 

@@ -6,10 +6,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /** The JSON body, or a 400 that says the body is not JSON (rather than a 500 from a throw). */
 export async function readJsonBody(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `body: larger than ${MAX_BODY_BYTES} bytes`);
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `body: larger than ${MAX_BODY_BYTES} bytes`);
+  const text = await readTextCapped(request, MAX_BODY_BYTES);
   if (!text.trim()) throw new ApiError("bad_request", "body: a JSON object is required");
   try {
     return JSON.parse(text) as unknown;
@@ -20,3 +17,30 @@ export async function readJsonBody(request: Request): Promise<unknown> {
 
 /** The second argument Next passes to handlers under /api/v1/runs/[runId]. */
 export type RunRouteContext = { params: Promise<{ runId: string }> };
+
+/** The body as text, refusing (413) once it passes `limit` bytes without reading the rest. */
+async function readTextCapped(request: Request, limit: number): Promise<string> {
+  const tooLarge = () => new ApiError("payload_too_large", `body: larger than ${limit} bytes`);
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}

@@ -39,6 +39,8 @@ export interface AgentExit {
 }
 
 const running = new Set<ChildProcess>();
+/** Slots taken by runs between the limit check and their processes being spawned. */
+let reservedSlots = 0;
 let exitHookInstalled = false;
 
 function killChildrenOnExit(): void {
@@ -70,18 +72,24 @@ export function agentCommand(agent: string): { command: string; args: string[] }
 export async function startRun(request: CreateRunRequest): Promise<NewRun> {
   const command = agentCommand(request.agent);
   const limit = serverEnv().MAX_RUNNING_AGENTS;
-  if (running.size + request.variations > limit) {
+  // Slots are reserved before the first await, so concurrent requests cannot all pass the check.
+  if (running.size + reservedSlots + request.variations > limit) {
     const error = new ApiError(
       "too_many_requests",
-      `${running.size} agent processes are running and this run needs ${request.variations} more (limit ${limit}, MAX_RUNNING_AGENTS). Wait for a run to finish.`,
+      `${running.size + reservedSlots} agent processes are running or starting and this run needs ${request.variations} more (limit ${limit}, MAX_RUNNING_AGENTS). Wait for a run to finish.`,
     );
     error.retryAfterSeconds = 10;
     throw error;
   }
-  fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
-  const run = await createRun(request);
-  launchRun(run, command);
-  return run;
+  reservedSlots += request.variations;
+  try {
+    fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
+    const run = await createRun(request);
+    launchRun(run, command); // adds every process to `running` synchronously
+    return run;
+  } finally {
+    reservedSlots -= request.variations;
+  }
 }
 
 /** Start every variation of a freshly created run; each promise settles when its agent has exited. */

@@ -68,21 +68,33 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
   };
 
   try {
-    const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), onMessage);
+    const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), onMessage, {
+      // Redis dropped us and messages may be lost: end the stream; the browser reconnects and
+      // starts from the current state instead of waiting on events that will never come.
+      onGap: () => connection.close(),
+    });
     connection.onClose(() => void unsubscribe());
   } catch (error) {
     connection.close();
     throw error;
   }
   connection.startHeartbeat(serverEnv().SSE_HEARTBEAT_MS);
+  await catchUpWithHash(connection, completion, runId);
+  return connection.response;
+}
 
-  // Catch statuses published between our first read and the subscription. Before ending the
-  // stream on what the hash says, let messages already on their way to us be delivered.
+/**
+ * Statuses published between our first read and the subscription are only in the hash. If
+ * they say the run is over, first let every message Redis already sent us be delivered
+ * (drain), and only then count the hash's statuses: counting them earlier would let a live
+ * status end the stream while messages before it are still in flight.
+ */
+async function catchUpWithHash(connection: SseConnection, completion: RunCompletion, runId: string): Promise<void> {
   const latest = await getRun(runId).catch(() => null);
-  for (const [variationId, status] of Object.entries(latest ? statusesOf(latest) : {})) {
+  const fromHash = Object.entries(latest ? statusesOf(latest) : {});
+  if (latest?.status === "completed") await getSubscriber().drain().catch(() => undefined);
+  for (const [variationId, status] of fromHash) {
     if (status) completion.observe(variationId, status);
   }
-  if (completion.isComplete()) await getSubscriber().drain().catch(() => undefined);
   finishIfComplete(connection, completion, runId);
-  return connection.response;
 }

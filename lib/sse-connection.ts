@@ -53,7 +53,11 @@ export class SseConnection {
     for (const { event, data } of events) this.write(encodeFrame({ event, data }));
   }
 
-  close(): void {
+  /**
+   * End the stream. Normally queued events are still delivered first; with `error` the queue
+   * is dropped and the response aborted (a viewer too slow to keep up gets nothing more).
+   */
+  close(error?: Error): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.signal.removeEventListener("abort", this.onAbort);
@@ -65,7 +69,8 @@ export class SseConnection {
       }
     }
     try {
-      this.controller.close();
+      if (error) this.controller.error(error);
+      else this.controller.close();
     } catch {
       // already closed or errored because the client went away
     }
@@ -85,7 +90,7 @@ export class SseConnection {
     }
     if ((this.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
       console.warn(`[runwatch] SSE viewer is not reading (over ${MAX_BUFFERED_BYTES} bytes queued): disconnecting it`);
-      this.close();
+      this.close(new Error("viewer too slow: disconnected"));
     }
   }
 }

@@ -12,30 +12,49 @@ import { getSubscriberConnection } from "./redis";
 export type MessageHandler = (channel: string, message: string) => void;
 export type Unsubscribe = () => Promise<void>;
 
-interface PatternEntry {
-  handlers: Set<MessageHandler>;
-  /** Resolves once Redis confirmed the PSUBSCRIBE; handlers added earlier wait on it. */
-  ready: Promise<unknown>;
+export interface SubscribeOptions {
+  /**
+   * The subscription had a gap: the connection dropped and messages published meanwhile were
+   * not delivered (or re-subscribing failed). Viewers should start over (reconnect).
+   */
+  onGap?: () => void;
 }
+
+interface Subscriber {
+  handler: MessageHandler;
+  onGap?: () => void;
+}
+
+interface PatternEntry {
+  subscribers: Set<Subscriber>;
+  /** Resolves once Redis confirmed the PSUBSCRIBE; subscribers added earlier wait on it. */
+  ready: Promise<unknown>;
+  confirmed: boolean;
+}
+
+/** A PING on a stalled socket must not hold a request forever. */
+const DRAIN_TIMEOUT_MS = 2_000;
 
 export class PatternSubscriber {
   private readonly entries = new Map<string, PatternEntry>();
+  private lostConnection = false;
 
   constructor(private readonly connection: Redis) {
     // The connection is made with autoResubscribe off: after a reconnect we subscribe what
     // our map holds. ioredis's own list would also bring back a pattern whose PUNSUBSCRIBE
     // failed while Redis was down, leaving it subscribed with no viewer forever.
+    connection.on("close", () => {
+      this.lostConnection = true;
+    });
     connection.on("ready", () => {
-      const patterns = [...this.entries.keys()];
-      if (patterns.length === 0) return;
-      connection.psubscribe(...patterns).catch((error: Error) => {
-        console.warn(`[runwatch] re-subscribing ${patterns.length} run(s) after reconnect failed: ${error.message}`);
-      });
+      if (!this.lostConnection) return; // first connect: queued PSUBSCRIBEs are on their way
+      this.lostConnection = false;
+      void this.resubscribeAfterReconnect();
     });
     connection.on("pmessage", (pattern: string, channel: string, message: string) => {
       const entry = this.entries.get(pattern);
       if (!entry) return;
-      for (const handler of entry.handlers) {
+      for (const { handler } of entry.subscribers) {
         try {
           handler(channel, message);
         } catch (error) {
@@ -46,30 +65,49 @@ export class PatternSubscriber {
     });
   }
 
-  async subscribe(pattern: string, handler: MessageHandler): Promise<Unsubscribe> {
+  private async resubscribeAfterReconnect(): Promise<void> {
+    const confirmed = [...this.entries].filter(([, entry]) => entry.confirmed);
+    if (confirmed.length > 0) {
+      await this.connection.psubscribe(...confirmed.map(([pattern]) => pattern)).catch((error: Error) => {
+        console.warn(`[runwatch] re-subscribing ${confirmed.length} run(s) after reconnect failed: ${error.message}`);
+      });
+    }
+    // Messages published while we were away are gone: every viewer of those runs must know.
+    for (const [, entry] of confirmed) {
+      for (const { onGap } of entry.subscribers) onGap?.();
+    }
+  }
+
+  async subscribe(pattern: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Unsubscribe> {
     let entry = this.entries.get(pattern);
     if (!entry) {
-      const created: PatternEntry = { handlers: new Set(), ready: this.connection.psubscribe(pattern) };
-      created.ready.catch(() => {
-        if (this.entries.get(pattern) === created) this.entries.delete(pattern);
-      });
+      const created: PatternEntry = { subscribers: new Set(), ready: this.connection.psubscribe(pattern), confirmed: false };
+      created.ready.then(
+        () => {
+          created.confirmed = true;
+        },
+        () => {
+          if (this.entries.get(pattern) === created) this.entries.delete(pattern);
+        },
+      );
       this.entries.set(pattern, created);
       entry = created;
     }
     const current = entry;
-    current.handlers.add(handler);
+    const subscriber: Subscriber = { handler, onGap: options.onGap };
+    current.subscribers.add(subscriber);
     try {
       await current.ready;
     } catch (error) {
-      current.handlers.delete(handler);
+      current.subscribers.delete(subscriber);
       throw error;
     }
     let released = false;
     return async () => {
       if (released) return;
       released = true;
-      current.handlers.delete(handler);
-      if (current.handlers.size > 0 || this.entries.get(pattern) !== current) return;
+      current.subscribers.delete(subscriber);
+      if (current.subscribers.size > 0 || this.entries.get(pattern) !== current) return;
       this.entries.delete(pattern);
       // Commands on one connection run in order, so a PSUBSCRIBE sent after this still wins.
       await this.connection.punsubscribe(pattern).catch((error: Error) => {
@@ -83,7 +121,15 @@ export class PatternSubscriber {
    * subscriber connection is answered after the messages queued ahead of it.
    */
   async drain(): Promise<void> {
-    await this.connection.ping();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`subscriber did not answer PING within ${DRAIN_TIMEOUT_MS} ms`)), DRAIN_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.connection.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Patterns with at least one handler; for tests and metrics. */

@@ -33,7 +33,8 @@ describe("when Redis is down", () => {
     const { getSubscriber } = await import("@/lib/subscriber");
     const subscriber = getSubscriber();
     const received: string[] = [];
-    await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => received.push(message));
+    let gaps = 0;
+    await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => received.push(message), { onGap: () => gaps++ });
     const releaseOther = await subscriber.subscribe("run:run-bbbbbbbbbbbb:*", () => {});
 
     await redis.stop();
@@ -53,6 +54,8 @@ describe("when Redis is down", () => {
       await probe.publish("run:run-aaaaaaaaaaaa:status", "back");
       await subscriber.drain();
       expect(received).toEqual(["back"]);
+      // the viewer is told messages may have been lost while Redis was away
+      expect(gaps).toBe(1);
     } finally {
       await probe.quit();
     }

@@ -15,6 +15,11 @@ const redisClient = setupTestRedis();
 const post = (body: string) =>
   createRun(new Request("http://localhost/api/v1/runs", { method: "POST", body, headers: { "Content-Type": "application/json" } }));
 const runParams = (runId: string) => ({ params: Promise.resolve({ runId }) });
+/** Let a run's agents finish, so none outlives the suite. */
+async function waitForRunComplete(runId: string) {
+  const { reader } = await openStream(runId);
+  await reader!.waitForEvents(1, (e) => e.event === "run_complete", 20_000);
+}
 
 describe("POST /api/v1/runs", () => {
   it("starts a demo run whose agents stream to completion", async () => {
@@ -86,6 +91,17 @@ describe("agent limit", () => {
     await Promise.all(exits);
     const accepted = await post(JSON.stringify({ prompt: "now there is room", variations: 3 }));
     expect(accepted.status).toBe(202);
+    await waitForRunComplete((await accepted.json()).run_id);
+  });
+
+  it("holds the limit under concurrent requests", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => post(JSON.stringify({ prompt: "all at once", variations: 3 }))),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    // MAX_RUNNING_AGENTS=8: two runs of 3 fit, the others must wait
+    expect(statuses).toEqual([202, 202, 429, 429]);
+    for (const answer of answers.filter((r) => r.status === 202)) await waitForRunComplete((await answer.json()).run_id);
   });
 });
 
