@@ -31,6 +31,15 @@ export interface AgentProcessSpec {
   env: Record<string, string>;
 }
 
+/** Resolves once no agent process of this server is running or starting (tests, shutdown). */
+export async function agentsIdle(timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (running.size + reservedSlots > 0) {
+    if (Date.now() > deadline) throw new Error(`${running.size} agent process(es) still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export interface AgentExit {
   code: number | null;
   signal: NodeJS.Signals | null;

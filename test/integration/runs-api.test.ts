@@ -7,7 +7,7 @@ import { GET as getRun } from "@/app/api/v1/runs/[runId]/route";
 import { GET as listRuns, POST as createRun } from "@/app/api/v1/runs/route";
 import { GET as health } from "@/app/api/health/route";
 import { keys } from "@/lib/channels";
-import { startAgentProcess } from "@/lib/orchestrator";
+import { agentsIdle, startAgentProcess } from "@/lib/orchestrator";
 import { eventually, newRun, openStream, setupTestRedis } from "../support/helpers";
 
 const redisClient = setupTestRedis();
@@ -15,10 +15,11 @@ const redisClient = setupTestRedis();
 const post = (body: string) =>
   createRun(new Request("http://localhost/api/v1/runs", { method: "POST", body, headers: { "Content-Type": "application/json" } }));
 const runParams = (runId: string) => ({ params: Promise.resolve({ runId }) });
-/** Let a run's agents finish, so none outlives the suite. */
+/** Let a run's agents finish and exit, so none outlives its test or counts against the next. */
 async function waitForRunComplete(runId: string) {
   const { reader } = await openStream(runId);
   await reader!.waitForEvents(1, (e) => e.event === "run_complete", 20_000);
+  await agentsIdle();
 }
 
 describe("POST /api/v1/runs", () => {
@@ -31,6 +32,7 @@ describe("POST /api/v1/runs", () => {
 
     const { reader } = await openStream(run_id);
     const [complete] = await reader!.waitForEvents(1, (e) => e.event === "run_complete", 20_000);
+    await agentsIdle();
     expect(JSON.parse(complete!.data).statuses).toEqual({ "var-1": "completed", "var-2": "completed", "var-3": "completed" });
     const outputs = reader!.events.filter((e) => e.event === "agent_output").map((e) => JSON.parse(e.data));
     for (const variation of ["var-1", "var-2", "var-3"]) {
@@ -95,6 +97,7 @@ describe("agent limit", () => {
   });
 
   it("holds the limit under concurrent requests", async () => {
+    await agentsIdle();
     const answers = await Promise.all(
       Array.from({ length: 4 }, () => post(JSON.stringify({ prompt: "all at once", variations: 3 }))),
     );
