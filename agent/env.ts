@@ -4,6 +4,7 @@
  * reads them itself rather than through the server's lib/env.ts.
  */
 import { z } from "zod";
+import { describeZodError } from "../lib/errors";
 import { runIdSchema, variationIdSchema } from "../lib/ids";
 
 export const agentEnvSchema = z.object({
@@ -22,8 +23,7 @@ export type AgentEnv = z.infer<typeof agentEnvSchema>;
 export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
   const result = agentEnvSchema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid agent environment: ${problems}`);
+    throw new Error(`Invalid agent environment: ${describeZodError(result.error)}`);
   }
   return result.data;
 }

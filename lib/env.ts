@@ -6,6 +6,7 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
+import { describeZodError } from "./errors";
 
 const serverEnvSchema = z.object({
   REDIS_URL: z
@@ -29,8 +30,7 @@ export function serverEnv(): ServerEnv {
   if (cached) return cached;
   const result = serverEnvSchema.safeParse(process.env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid server environment: ${problems}`);
+    throw new Error(`Invalid server environment: ${describeZodError(result.error)}`);
   }
   cached = result.data;
   return cached;

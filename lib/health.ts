@@ -1,5 +1,6 @@
 import "server-only";
 import { getRedis } from "./redis";
+import { withTimeout } from "./timeout";
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -11,16 +12,10 @@ export interface Health {
 
 /** 200 needs a PONG within 2 s; anything else is reported with the reason. */
 export async function checkHealth(): Promise<Health> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-    });
-    await Promise.race([getRedis().ping(), timeout]);
+    await withTimeout(getRedis().ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`);
     return { ok: true, redis: "up" };
   } catch (error) {
     return { ok: false, redis: "down", reason: `Redis is unreachable: ${(error as Error).message}` };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -2,6 +2,7 @@
  * Agent message -> SSE events. Pure, shared by every stream backend so they cannot drift:
  * whatever carries the message (Redis pub/sub, stdout lines), the browser gets the same events.
  */
+import { describeZodError } from "./errors";
 import {
   agentMessageSchema,
   isTerminal,
@@ -60,13 +61,7 @@ export function parseAgentMessage(raw: string): ParseResult {
     return { ok: false, reason: "not JSON" };
   }
   const result = agentMessageSchema.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
-      .join("; ");
-    return { ok: false, reason: `schema: ${issues}` };
-  }
+  if (!result.success) return { ok: false, reason: `schema: ${describeZodError(result.error)}` };
   return { ok: true, message: result.data };
 }
 

@@ -17,7 +17,6 @@ export interface SseFrame {
   id?: string;
   /** Serialised as JSON unless it is already a string. */
   data: unknown;
-  retry?: number;
 }
 
 /** A field value may not contain a line break, or the frame would split in two. */
@@ -25,7 +24,7 @@ function assertSingleLine(name: string, value: string): void {
   if (/[\r\n]/.test(value)) throw new Error(`SSE ${name} must not contain a line break`);
 }
 
-export function encodeFrame({ event, id, data, retry }: SseFrame): string {
+export function encodeFrame({ event, id, data }: SseFrame): string {
   let frame = "";
   if (event !== undefined) {
     assertSingleLine("event", event);
@@ -37,7 +36,6 @@ export function encodeFrame({ event, id, data, retry }: SseFrame): string {
     assertSingleLine("id", id);
     frame += `id: ${id}\n`;
   }
-  if (retry !== undefined) frame += `retry: ${Math.max(0, Math.floor(retry))}\n`;
   const text = typeof data === "string" ? data : JSON.stringify(data);
   // Every line of a multi-line payload needs its own `data:` prefix; the reader joins them with \n.
   for (const line of text.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;

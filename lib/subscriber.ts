@@ -8,6 +8,7 @@
 import "server-only";
 import type Redis from "ioredis";
 import { getSubscriberConnection } from "./redis";
+import { withTimeout } from "./timeout";
 
 export type MessageHandler = (channel: string, message: string) => void;
 export type Unsubscribe = () => Promise<void>;
@@ -121,15 +122,7 @@ export class PatternSubscriber {
    * subscriber connection is answered after the messages queued ahead of it.
    */
   async drain(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`subscriber did not answer PING within ${DRAIN_TIMEOUT_MS} ms`)), DRAIN_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.connection.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.connection.ping(), DRAIN_TIMEOUT_MS, `subscriber did not answer PING within ${DRAIN_TIMEOUT_MS} ms`);
   }
 
   /** Patterns with at least one handler; for tests and metrics. */
