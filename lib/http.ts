@@ -36,11 +36,5 @@ async function readTextCapped(request: Request, limit: number): Promise<string> 
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -102,7 +102,7 @@ export async function startRun(request: CreateRunRequest): Promise<NewRun> {
 }
 
 /** Start every variation of a freshly created run; each promise settles when its agent has exited. */
-export function launchRun(run: NewRun, { command, args } = agentCommand(run.agent)): Promise<AgentExit>[] {
+export function launchRun(run: NewRun, { command, args }: { command: string; args: string[] }): Promise<AgentExit>[] {
   const { REDIS_URL, DEMO_AGENT_SPEED } = serverEnv();
   return run.variationIds.map((variationId) =>
     startAgentProcess({

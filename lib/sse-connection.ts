@@ -29,7 +29,6 @@ export class SseConnection {
       cancel: () => this.close(),
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     this.response = new Response(body, { headers: SSE_HEADERS });
-    this.onAbort = this.onAbort.bind(this);
     signal.addEventListener("abort", this.onAbort);
     this.write(encodeRetry(RETRY_MS) + encodeComment("connected"));
   }
@@ -76,9 +75,7 @@ export class SseConnection {
     }
   }
 
-  private onAbort(): void {
-    this.close();
-  }
+  private readonly onAbort = (): void => this.close();
 
   private write(chunk: string): void {
     if (this.closedFlag) return;
