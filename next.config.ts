@@ -3,8 +3,9 @@ import type { NextConfig } from "next";
 const nextConfig: NextConfig = {
   // `next dev` opened at 127.0.0.1 (as tests and many users do) does not hydrate without this.
   allowedDevOrigins: ["127.0.0.1"],
-  // ioredis is a Node library with optional native bits; load it from node_modules, not the bundle.
-  serverExternalPackages: ["ioredis"],
+  // Node libraries loaded from node_modules rather than bundled: ioredis has optional native
+  // bits; the Kubernetes client is large and only loaded with RUNWATCH_ORCHESTRATOR=kubernetes.
+  serverExternalPackages: ["ioredis", "@kubernetes/client-node"],
   poweredByHeader: false,
 };
 
