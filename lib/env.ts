@@ -1,12 +1,15 @@
 /**
- * Server configuration: the only module (with lib/public-env.ts for NEXT_PUBLIC_* names) that
- * reads process.env. Parsed once, on first use, so a missing variable fails loudly with its
- * name instead of surfacing later as an odd connection error.
+ * Server configuration: the only module that reads process.env. Parsed once, on first use, so
+ * a missing variable fails loudly with its name instead of surfacing later as an odd
+ * connection error.
  */
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
 import { describeZodError } from "./errors";
+import { streamingBackendSchema } from "./public-env";
+
+const optionalString = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 
 const serverEnvSchema = z.object({
   REDIS_URL: z
@@ -20,6 +23,25 @@ const serverEnvSchema = z.object({
   MAX_RUNNING_AGENTS: z.coerce.number().int().min(1).default(30),
   /** Where agent stdout/stderr logs are kept. */
   RUNWATCH_DATA_DIR: z.string().default(path.join(process.cwd(), ".data")),
+  /**
+   * Which stream the run page uses. Read by the server at request time (the page passes it to
+   * the browser), so switching needs a restart, not a rebuild. Unset means redis.
+   */
+  NEXT_PUBLIC_STREAMING_BACKEND: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    streamingBackendSchema.default("redis"),
+  ),
+  /** Where agents run: child processes of this server, or Kubernetes Jobs. */
+  RUNWATCH_ORCHESTRATOR: z.enum(["local", "kubernetes"]).default("local"),
+  /** kubectl binary the log backend runs on Kubernetes. */
+  KUBECTL: z.string().min(1).default("kubectl"),
+  KUBE_NAMESPACE: z.string().min(1).default("default"),
+  /** kubeconfig context for kubectl and the API client; unset means the current context. */
+  KUBE_CONTEXT: optionalString,
+  /** Image of the agent Jobs (deploy/agent.Dockerfile); required with RUNWATCH_ORCHESTRATOR=kubernetes. */
+  KUBE_AGENT_IMAGE: optionalString,
+  /** REDIS_URL as seen from inside the cluster, when it differs from the server's. */
+  KUBE_AGENT_REDIS_URL: optionalString,
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
@@ -28,7 +50,12 @@ let cached: ServerEnv | undefined;
 
 export function serverEnv(): ServerEnv {
   if (cached) return cached;
-  const result = serverEnvSchema.safeParse(process.env);
+  const result = serverEnvSchema
+    .refine((env) => env.RUNWATCH_ORCHESTRATOR !== "kubernetes" || env.KUBE_AGENT_IMAGE, {
+      message: "KUBE_AGENT_IMAGE must be set when RUNWATCH_ORCHESTRATOR=kubernetes",
+      path: ["KUBE_AGENT_IMAGE"],
+    })
+    .safeParse(process.env);
   if (!result.success) {
     throw new Error(`Invalid server environment: ${describeZodError(result.error)}`);
   }

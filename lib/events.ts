@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { runIdSchema, variationIdSchema } from "./ids";
+import { streamingBackendSchema } from "./public-env";
 
 export const MESSAGE_TYPES = ["output", "log", "status", "metric"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -83,7 +84,8 @@ export type AgentMessageInput = z.input<typeof agentMessageSchema>;
 const eventBase = {
   run_id: runIdSchema,
   variation_id: variationIdSchema,
-  sequence: z.number().int().positive(),
+  /** The agent message's sequence. 0 only on plain text lines printed before any message. */
+  sequence: z.number().int().nonnegative(),
   timestamp: z.string(),
 };
 
@@ -91,6 +93,11 @@ export const sseEventSchemas = {
   agent_output: z.object({
     ...eventBase,
     content: z.string(),
+    /**
+     * Only from the log backend, for a stdout line that is not an agent message: the n-th such
+     * line after message `sequence`. (sequence, fragment) identifies it when a stream is replayed.
+     */
+    fragment: z.number().int().positive().optional(),
   }),
   agent_log: z.object({
     ...eventBase,
@@ -120,6 +127,13 @@ export const sseEventSchemas = {
     timestamp: z.string(),
     statuses: z.record(z.string(), variationStatusSchema),
   }),
+  /** First event of every stream: which backend serves it and how often it will send heartbeats. */
+  stream_open: z.object({
+    backend: streamingBackendSchema,
+    heartbeat_ms: z.number().int().positive(),
+  }),
+  /** Sent while a stream is idle; a client that hears nothing for a while knows it is dead. */
+  heartbeat: z.object({ timestamp: z.string() }),
 } as const;
 
 export type SseEventName = keyof typeof sseEventSchemas;

@@ -7,11 +7,10 @@
  * reaches the viewer as an `agent_error` instead of a pane that spins forever.
  */
 import "server-only";
-import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import readline from "node:readline";
-import type { Readable } from "node:stream";
+import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunManifest } from "./agent-logs";
 import { keys } from "./channels";
 import { agentBaseEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
@@ -19,9 +18,8 @@ import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunReq
 import { publishMessage } from "./publish";
 import { getRedis } from "./redis";
 import { createRun, type NewRun } from "./runs";
-import { parseAgentMessage } from "./sse-events";
 
-const STDERR_TAIL_LINES = 20;
+const STDERR_TAIL_LINES = 5;
 
 export interface AgentProcessSpec {
   runId: string;
@@ -61,11 +59,6 @@ function killChildrenOnExit(): void {
   });
 }
 
-export function logPaths(runId: string, variationId: string) {
-  const dir = path.join(serverEnv().RUNWATCH_DATA_DIR, "logs", runId);
-  return { dir, stdout: path.join(dir, `${variationId}.jsonl`), stderr: path.join(dir, `${variationId}.stderr.log`) };
-}
-
 export function agentCommand(agent: string): { command: string; args: string[] } {
   if (agent === "demo") {
     const cli = path.join(process.cwd(), "dist", "agent", "cli.mjs");
@@ -79,6 +72,7 @@ export function agentCommand(agent: string): { command: string; args: string[] }
 
 /** Create a run and start its agents. The agent is resolved first so a run is never created that cannot start. */
 export async function startRun(request: CreateRunRequest): Promise<NewRun> {
+  if (serverEnv().RUNWATCH_ORCHESTRATOR === "kubernetes") return startKubernetesRun(request);
   const command = agentCommand(request.agent);
   const limit = serverEnv().MAX_RUNNING_AGENTS;
   // Slots are reserved before the first await, so concurrent requests cannot all pass the check.
@@ -94,11 +88,25 @@ export async function startRun(request: CreateRunRequest): Promise<NewRun> {
   try {
     fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
     const run = await createRun(request);
+    writeRunManifest(run.runId, run.variationIds);
     launchRun(run, command); // adds every process to `running` synchronously
     return run;
   } finally {
     reservedSlots -= request.variations;
   }
+}
+
+/**
+ * Agents as Kubernetes Jobs (lib/kube/orchestrator.ts, loaded only here). The cluster is
+ * checked before the run is created, so a server without one refuses the run instead of
+ * creating one nobody will ever run. The agent image runs the demo agent.
+ */
+async function startKubernetesRun(request: CreateRunRequest): Promise<NewRun> {
+  const { launchKubernetesRun, loadBatchApi } = await import("./kube/orchestrator");
+  await loadBatchApi(serverEnv().KUBE_CONTEXT);
+  const run = await createRun(request);
+  await launchKubernetesRun(run);
+  return run;
 }
 
 /** Start every variation of a freshly created run; each promise settles when its agent has exited. */
@@ -127,47 +135,23 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
   const paths = logPaths(spec.runId, spec.variationId);
   const failedToStart = (reason: string): Promise<AgentExit> =>
     reportFailure(spec, 0, `could not be started: ${reason}`, null).then(() => ({ code: null, signal: null, reportedFailure: true }));
+
+  let child: ChildProcess;
+  const files: number[] = [];
   try {
     fs.mkdirSync(paths.dir, { recursive: true });
+    files.push(fs.openSync(paths.stdout, "a"), fs.openSync(paths.stderr, "a"));
+    // The agent writes its own log files: they outlive a restart of this server, and the log
+    // backend reads them. Only what an agent needs is in its environment; our secrets stay here.
+    child = spawn(spec.command, spec.args, { env: { ...agentBaseEnv(), ...spec.env }, stdio: ["ignore", files[0]!, files[1]!] });
   } catch (error) {
-    return failedToStart(`cannot create its log folder: ${(error as Error).message}`);
-  }
-  const stdoutLog = fs.createWriteStream(paths.stdout, { flags: "a" });
-  const stderrLog = fs.createWriteStream(paths.stderr, { flags: "a" });
-
-  // A full disk must cost us the log file, not the server: without a listener it would throw.
-  for (const file of [stdoutLog, stderrLog]) {
-    file.on("error", (error) => console.error(`[runwatch] agent log ${file.path}: ${error.message}`));
-  }
-
-  let child: ChildProcessByStdio<null, Readable, Readable>;
-  try {
-    // Only what an agent needs: the server's own secrets stay in the server.
-    child = spawn(spec.command, spec.args, { env: { ...agentBaseEnv(), ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error) {
-    // spawn throws synchronously for bad arguments (e.g. a NUL in the environment).
-    stdoutLog.end();
-    stderrLog.end();
+    // A log folder we cannot create, or spawn's synchronous throw (e.g. a NUL in the environment).
     return failedToStart((error as Error).message);
+  } finally {
+    // The child has its own copies of the descriptors.
+    for (const fd of files) fs.closeSync(fd);
   }
   running.add(child);
-
-  let lastSequence = 0;
-  let finished = false;
-  const stderrTail: string[] = [];
-
-  readline.createInterface({ input: child.stdout }).on("line", (line) => {
-    stdoutLog.write(`${line}\n`);
-    const parsed = parseAgentMessage(line);
-    if (!parsed.ok || parsed.message.variation_id !== spec.variationId) return;
-    lastSequence = Math.max(lastSequence, parsed.message.sequence);
-    if (parsed.message.type === "status" && isTerminal(parsed.message.content)) finished = true;
-  });
-  readline.createInterface({ input: child.stderr }).on("line", (line) => {
-    stderrLog.write(`${line}\n`);
-    stderrTail.push(line);
-    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-  });
 
   return new Promise<AgentExit>((resolve) => {
     let spawnError: Error | undefined;
@@ -176,8 +160,7 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
     });
     child.once("close", (code, signal) => {
       running.delete(child);
-      stdoutLog.end();
-      stderrLog.end();
+      const { lastSequence, finished } = summariseStdout(spec.runId, spec.variationId);
       void hasFinalStatus(spec, finished).then((done) => {
         if (done) return resolve({ code, signal, reportedFailure: false });
         const how = spawnError
@@ -185,7 +168,7 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
           : signal
             ? `was killed by ${signal}`
             : `exited with code ${code} without reporting a result`;
-        const tail = stderrTail.slice(-5).join("\n");
+        const tail = readTailLines(paths.stderr, STDERR_TAIL_LINES).join("\n");
         void reportFailure(spec, lastSequence, `${how}${tail ? `. Last stderr:\n${tail}` : ""}`, code).then(() =>
           resolve({ code, signal, reportedFailure: true }),
         );
@@ -218,6 +201,8 @@ function reportFailure(spec: AgentProcessSpec, lastSequence: number, reason: str
     timestamp: new Date().toISOString(),
     metadata: { error: `Agent ${reason}`, ...(exitCode !== null ? { exit_code: exitCode } : {}) },
   };
+  // In the stdout log too: the log backend learns of the crash from there.
+  appendStdoutLine(spec.runId, spec.variationId, JSON.stringify(message));
   return publishMessage(getRedis(), message).catch((error: Error) => {
     console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId}: ${error.message}`);
   });

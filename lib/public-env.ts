@@ -1,6 +1,7 @@
 /**
- * Browser-visible configuration. Next inlines `process.env.NEXT_PUBLIC_*` at build time only
- * when the name is spelled out literally, so each variable is read by name here.
+ * Names and choices visible to the browser. No process.env here: the server reads
+ * NEXT_PUBLIC_STREAMING_BACKEND at request time (lib/env.ts) and hands the choice to the page,
+ * so one build serves either backend.
  */
 import { z } from "zod";
 
@@ -8,8 +9,8 @@ export const STREAMING_BACKENDS = ["redis", "kubectl"] as const;
 export const streamingBackendSchema = z.enum(STREAMING_BACKENDS);
 export type StreamingBackend = z.infer<typeof streamingBackendSchema>;
 
-/** Unset or unknown means redis: the primary backend (the earlier frontend wrongly fell back to kubectl). */
-export function configuredBackend(): StreamingBackend {
-  const parsed = streamingBackendSchema.safeParse(process.env.NEXT_PUBLIC_STREAMING_BACKEND);
-  return parsed.success ? parsed.data : "redis";
-}
+/** What the badge says; unset means redis (the earlier frontend wrongly showed kubectl then). */
+export const BACKEND_LABELS: Record<StreamingBackend, string> = {
+  redis: "Redis Streaming",
+  kubectl: "Kubectl Streaming",
+};

@@ -35,9 +35,7 @@ function matchesChannel(channel: string, message: AgentMessage, runId: string): 
 /** Ends the stream with run_complete once every variation has finished. */
 function finishIfComplete(connection: SseConnection, completion: RunCompletion, runId: string): void {
   if (connection.closed || !completion.isComplete()) return;
-  connection.sendEvents([
-    { event: "run_complete", data: { run_id: runId, timestamp: new Date().toISOString(), statuses: completion.snapshot() } },
-  ]);
+  connection.sendEvents([completion.completeEvent(runId)]);
   connection.close();
 }
 
@@ -46,6 +44,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
   const runId = run.run_id;
   const completion = new RunCompletion(run.variations.map((v) => v.variation_id), statusesOf(run));
   const connection = new SseConnection(signal);
+  connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
   finishIfComplete(connection, completion, runId);
   if (connection.closed) return connection.response;
 
@@ -62,7 +61,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
     }
     connection.sendEvents(toSseEvents(parsed.message));
     if (parsed.message.type === "status") {
-      completion.observe(parsed.message.variation_id, parsed.message.content);
+      completion.observe(parsed.message.variation_id, parsed.message.content, parsed.message.timestamp);
       finishIfComplete(connection, completion, runId);
     }
   };
@@ -78,7 +77,6 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
     connection.close();
     throw error;
   }
-  connection.startHeartbeat(serverEnv().SSE_HEARTBEAT_MS);
   await catchUpWithHash(connection, completion, runId);
   return connection.response;
 }

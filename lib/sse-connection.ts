@@ -4,7 +4,8 @@
  * every stream backend so none of them has to get the teardown right on its own.
  */
 import type { SseEvent } from "./events";
-import { encodeComment, encodeFrame, encodeRetry, HEARTBEAT_COMMENT, SSE_HEADERS } from "./sse";
+import type { StreamingBackend } from "./public-env";
+import { encodeComment, encodeFrame, encodeRetry, SSE_HEADERS } from "./sse";
 
 /** Browsers wait this long before reconnecting a dropped stream. */
 const RETRY_MS = 2_000;
@@ -43,8 +44,17 @@ export class SseConnection {
     else this.teardown.push(fn);
   }
 
-  startHeartbeat(intervalMs: number): void {
-    const timer = setInterval(() => this.write(encodeComment(HEARTBEAT_COMMENT)), intervalMs);
+  /**
+   * Say which backend this is and start the heartbeat. The heartbeat is an event, not a
+   * comment: EventSource hides comments, and the browser needs to hear it to tell a quiet
+   * stream from a dead one.
+   */
+  start(backend: StreamingBackend, heartbeatMs: number): void {
+    this.sendEvents([{ event: "stream_open", data: { backend, heartbeat_ms: heartbeatMs } }]);
+    const timer = setInterval(
+      () => this.sendEvents([{ event: "heartbeat", data: { timestamp: new Date().toISOString() } }]),
+      heartbeatMs,
+    );
     this.onClose(() => clearInterval(timer));
   }
 

@@ -71,16 +71,23 @@ export function parseAgentMessage(raw: string): ParseResult {
  */
 export class RunCompletion {
   private readonly statuses = new Map<string, VariationStatus | undefined>();
+  /** When the last status we counted was reported; run_complete carries it. */
+  private lastTimestamp: string | undefined;
 
   constructor(variationIds: readonly string[], known: Record<string, VariationStatus | undefined> = {}) {
     for (const id of variationIds) this.statuses.set(id, known[id]);
   }
 
-  observe(variationId: string, status: VariationStatus): void {
+  observe(variationId: string, status: VariationStatus, timestamp?: string): void {
     if (!this.statuses.has(variationId)) return;
     // A terminal status is final; a late "running" must not reopen a finished variation.
     if (isTerminal(this.statuses.get(variationId))) return;
     this.statuses.set(variationId, status);
+    if (timestamp) this.lastTimestamp = timestamp;
+  }
+
+  isTerminal(variationId: string): boolean {
+    return isTerminal(this.statuses.get(variationId));
   }
 
   isComplete(): boolean {
@@ -91,5 +98,16 @@ export class RunCompletion {
     const out: Record<string, VariationStatus> = {};
     for (const [id, status] of this.statuses) if (status) out[id] = status;
     return out;
+  }
+
+  /**
+   * The closing event. Its time is that of the status that finished the run, not the time it
+   * was sent, so every backend and every replay of a run ends with the same event.
+   */
+  completeEvent(runId: string): SseEvent {
+    return {
+      event: "run_complete",
+      data: { run_id: runId, timestamp: this.lastTimestamp ?? new Date().toISOString(), statuses: this.snapshot() },
+    };
   }
 }

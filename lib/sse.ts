@@ -51,8 +51,6 @@ export function encodeComment(text = ""): string {
     .concat("\n");
 }
 
-export const HEARTBEAT_COMMENT = "heartbeat";
-
 /** Sets the client's reconnection delay without dispatching an event. */
 export function encodeRetry(ms: number): string {
   return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;

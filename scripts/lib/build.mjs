@@ -16,9 +16,12 @@ function newestMtime(entry) {
   return newest;
 }
 
-/** Build-time inputs that are baked into the bundle: a change means a rebuild. */
+/**
+ * Build-time inputs baked into the bundle: a change means a rebuild. None today: the
+ * streaming backend is read by the server per request (lib/env.ts).
+ */
 function buildInputs() {
-  return { NEXT_PUBLIC_STREAMING_BACKEND: process.env.NEXT_PUBLIC_STREAMING_BACKEND ?? "" };
+  return {};
 }
 
 export function buildReason() {
@@ -26,7 +29,7 @@ export function buildReason() {
   if (!fs.existsSync(path.join(ROOT, "dist", "agent", "cli.mjs"))) return "the agent runtime is not built";
   if (!fs.existsSync(STAMP)) return "the build was not made by Runwatch's scripts";
   const stamp = JSON.parse(fs.readFileSync(STAMP, "utf8"));
-  if (JSON.stringify(stamp.inputs) !== JSON.stringify(buildInputs())) return "NEXT_PUBLIC_* settings changed";
+  if (JSON.stringify(stamp.inputs) !== JSON.stringify(buildInputs())) return "build-time settings changed";
   const newest = Math.max(...SOURCES.map(newestMtime));
   if (newest > stamp.builtAt) return "sources changed since the last build";
   return null;

@@ -62,10 +62,14 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     await reader!.ended;
   });
 
-  it("sends a heartbeat comment while idle", async () => {
+  it("opens with stream_open naming the backend and its heartbeat, then sends heartbeat events while idle", async () => {
     const run = await newRun(1);
     const { reader } = await openStream(run.runId);
-    await reader!.waitForComment("heartbeat", 3_000); // SSE_HEARTBEAT_MS=250 in tests
+    const open = await reader!.waitForConnectionEvent("stream_open");
+    expect(JSON.parse(open.data)).toEqual({ backend: "redis", heartbeat_ms: 250 }); // SSE_HEARTBEAT_MS=250 in tests
+    const heartbeat = await reader!.waitForConnectionEvent("heartbeat", 3_000);
+    expect(Date.parse(JSON.parse(heartbeat.data).timestamp)).toBeGreaterThan(Date.now() - 5_000);
+    expect(reader!.connectionEvents[0]?.event).toBe("stream_open");
     reader!.abort();
   });
 

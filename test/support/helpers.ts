@@ -5,7 +5,8 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import Redis from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { GET as streamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
+import { GET as redisStreamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
+import { GET as logStreamRoute } from "@/app/api/v1/runs/[runId]/stream/route";
 import { AgentPublisher } from "@/agent/publisher";
 import { closeRedis } from "@/lib/redis";
 import { createRun, type NewRun } from "@/lib/runs";
@@ -44,12 +45,19 @@ export function publishers(redis: Redis, run: NewRun): AgentPublisher[] {
   return run.variationIds.map((variationId) => new AgentPublisher({ redis, runId: run.runId, variationId, writeLine: () => {} }));
 }
 
+/** Events about the connection rather than the run; kept apart so tests can count run events. */
+const CONNECTION_EVENTS = new Set(["stream_open", "heartbeat"]);
+
 export interface SseReader {
+  /** Run events, in order (stream_open and heartbeat excluded). */
   events: EventSourceMessage[];
+  /** stream_open and heartbeat events. */
+  connectionEvents: EventSourceMessage[];
   comments: string[];
   /** Resolves once `count` events (matching `filter`) have arrived in total. */
   waitForEvents(count: number, filter?: (e: EventSourceMessage) => boolean, timeoutMs?: number): Promise<EventSourceMessage[]>;
   waitForComment(text: string, timeoutMs?: number): Promise<void>;
+  waitForConnectionEvent(name: string, timeoutMs?: number): Promise<EventSourceMessage>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   abort(): void;
@@ -72,19 +80,25 @@ function waitUntil(check: () => boolean, describe: () => string, timeoutMs: numb
   });
 }
 
-export async function openStream(runId: string): Promise<{ response: Response; reader: SseReader | null }> {
+export type Backend = "redis" | "kubectl";
+
+/** Calls a stream route handler the way Next would and reads its SSE body. */
+export async function openStream(runId: string, backend: Backend = "redis"): Promise<{ response: Response; reader: SseReader | null }> {
   const controller = new AbortController();
-  const request = new Request(`http://localhost/api/v1/runs/${encodeURIComponent(runId)}/stream/redis`, { signal: controller.signal });
-  const response = await streamRoute(request, { params: Promise.resolve({ runId }) });
+  const path = backend === "redis" ? "stream/redis" : "stream";
+  const request = new Request(`http://localhost/api/v1/runs/${encodeURIComponent(runId)}/${path}`, { signal: controller.signal });
+  const route = backend === "redis" ? redisStreamRoute : logStreamRoute;
+  const response = await route(request, { params: Promise.resolve({ runId }) });
   if (!response.ok || !response.body) return { response, reader: null };
 
   const events: EventSourceMessage[] = [];
+  const connectionEvents: EventSourceMessage[] = [];
   const comments: string[] = [];
   const wake = new Set<() => void>();
   const notify = () => [...wake].forEach((fn) => fn());
   const parser = createParser({
     onEvent: (event) => {
-      events.push(event);
+      (CONNECTION_EVENTS.has(event.event ?? "") ? connectionEvents : events).push(event);
       notify();
     },
     onComment: (comment) => {
@@ -108,6 +122,7 @@ export async function openStream(runId: string): Promise<{ response: Response; r
 
   const reader: SseReader = {
     events,
+    connectionEvents,
     comments,
     ended,
     async waitForEvents(count, filter = () => true, timeoutMs = 5_000) {
@@ -116,6 +131,11 @@ export async function openStream(runId: string): Promise<{ response: Response; r
     },
     waitForComment(text, timeoutMs = 5_000) {
       return waitUntil(() => comments.includes(text), () => `comment "${text}", got ${JSON.stringify(comments)}`, timeoutMs, wake);
+    },
+    async waitForConnectionEvent(name, timeoutMs = 5_000) {
+      const find = () => connectionEvents.find((e) => e.event === name);
+      await waitUntil(() => Boolean(find()), () => `a ${name} event, got ${JSON.stringify(connectionEvents.map((e) => e.event))}`, timeoutMs, wake);
+      return find()!;
     },
     abort() {
       controller.abort();

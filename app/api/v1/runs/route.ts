@@ -1,3 +1,4 @@
+import { serverEnv } from "@/lib/env";
 import { toErrorResponse } from "@/lib/errors";
 import { createRunRequestSchema } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
@@ -12,7 +13,7 @@ export async function POST(request: Request) {
   try {
     const input = createRunRequestSchema.parse(await readJsonBody(request));
     const run = await startRun(input);
-    return Response.json({ run_id: run.runId, stream_url: streamUrl(run.runId, "redis") }, { status: 202 });
+    return Response.json({ run_id: run.runId, stream_url: streamUrl(run.runId, serverEnv().NEXT_PUBLIC_STREAMING_BACKEND) }, { status: 202 });
   } catch (error) {
     return toErrorResponse(error, "POST /api/v1/runs");
   }
