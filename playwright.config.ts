@@ -2,10 +2,40 @@ import { defineConfig, devices } from "@playwright/test";
 
 /**
  * E2E against the production build in Debian's Chromium (/usr/bin/chromium; no browser
- * downloads here). The web server is `npm start`'s script with a throwaway Redis.
+ * downloads here). Two web servers from one build, each `npm start`'s script with a throwaway
+ * Redis: one streams from Redis, the other with NEXT_PUBLIC_STREAMING_BACKEND=kubectl.
  */
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+const KUBECTL_PORT = Number(process.env.E2E_KUBECTL_PORT ?? PORT + 1);
 const CI = Boolean(process.env.CI);
+
+const chromium = {
+  ...devices["Desktop Chrome"],
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  },
+};
+
+function webServer(port: number, backend: "redis" | "kubectl") {
+  return {
+    command: `node scripts/start.mjs --ephemeral --no-install --no-build --no-demo --port ${port}`,
+    url: `http://127.0.0.1:${port}/api/health`,
+    reuseExistingServer: !CI,
+    timeout: 120_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    // A few times faster than a human would watch, still slow enough to see streaming.
+    env: { DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend },
+  };
+}
 
 export default defineConfig({
   testDir: "e2e",
@@ -22,37 +52,22 @@ export default defineConfig({
     ...(process.env.PLAYWRIGHT_JSON_OUTPUT_FILE ? [["json", { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_FILE }] as const] : []),
   ],
   use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },
   projects: [
     {
-      name: "chromium",
-      use: {
-        ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-          ],
-        },
-      },
+      name: "redis",
+      use: { ...chromium, baseURL: `http://127.0.0.1:${PORT}` },
+      metadata: { backend: "redis", label: "Redis Streaming" },
+    },
+    {
+      // The same user journey against the log backend; the other specs need one backend only.
+      name: "kubectl",
+      testMatch: /run\.spec\.ts/,
+      use: { ...chromium, baseURL: `http://127.0.0.1:${KUBECTL_PORT}` },
+      metadata: { backend: "kubectl", label: "Kubectl Streaming" },
     },
   ],
-  webServer: {
-    command: `node scripts/start.mjs --ephemeral --no-install --no-build --no-demo --port ${PORT}`,
-    url: `http://127.0.0.1:${PORT}/api/health`,
-    reuseExistingServer: !CI,
-    timeout: 120_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    // A few times faster than a human would watch, still slow enough to see streaming.
-    env: { DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "" },
-  },
+  webServer: [webServer(PORT, "redis"), webServer(KUBECTL_PORT, "kubectl")],
 });

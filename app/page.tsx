@@ -1,5 +1,9 @@
 import { NewRunForm } from "@/components/new-run-form";
 import { RunsList } from "@/components/runs-list";
+import { serverEnv } from "@/lib/env";
+
+// The backend default is read from the environment per request, not at build time.
+export const dynamic = "force-dynamic";
 
 export default function HomePage() {
   return (
@@ -8,7 +12,7 @@ export default function HomePage() {
         <h1 id="new-run-heading" className="mb-3 text-base font-semibold">
           New run
         </h1>
-        <NewRunForm />
+        <NewRunForm serverBackend={serverEnv().NEXT_PUBLIC_STREAMING_BACKEND} />
       </section>
       <section aria-labelledby="runs-heading">
         <h2 id="runs-heading" className="mb-3 text-base font-semibold">

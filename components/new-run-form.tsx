@@ -2,13 +2,17 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { useBackendPreference } from "@/hooks/use-backend-preference";
 import { AGENTS, createRunResponseSchema, MAX_VARIATIONS } from "@/lib/events";
+import { BACKEND_LABELS, STREAMING_BACKENDS, streamingBackendSchema, type StreamingBackend } from "@/lib/public-env";
 import { apiUrls } from "@/lib/urls";
 
 const DEFAULT_PROMPT = "Add retry with exponential backoff to our HTTP client, with tests.";
 
-export function NewRunForm() {
+/** `serverBackend`: the server's NEXT_PUBLIC_STREAMING_BACKEND, shown as the default choice. */
+export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend }) {
   const router = useRouter();
+  const { preference, setPreference } = useBackendPreference();
   const [prompt, setPrompt] = useState(DEFAULT_PROMPT);
   const [variations, setVariations] = useState(3);
   const [agent, setAgent] = useState<(typeof AGENTS)[number]>("demo");
@@ -86,6 +90,32 @@ export function NewRunForm() {
           </select>
         </label>
       </div>
+      <details className="text-sm" open={Boolean(preference)} data-testid="advanced-options">
+        <summary className="cursor-pointer font-medium text-zinc-700 dark:text-zinc-300">Advanced</summary>
+        <label className="mt-2 block text-sm font-medium">
+          Streaming backend (this browser)
+          <select
+            name="backend"
+            value={preference ?? "server"}
+            onChange={(e) => {
+              const parsed = streamingBackendSchema.safeParse(e.target.value);
+              setPreference(parsed.success ? parsed.data : null);
+            }}
+            className={`${field} mt-1`}
+            data-testid="backend-select"
+          >
+            <option value="server">Server default ({BACKEND_LABELS[serverBackend]})</option>
+            {STREAMING_BACKENDS.map((backend) => (
+              <option key={backend} value={backend}>
+                {BACKEND_LABELS[backend]}
+              </option>
+            ))}
+          </select>
+          <span className="mt-1 block text-xs font-normal text-zinc-500">
+            Remembered in this browser; run pages stream from it instead of the server&apos;s NEXT_PUBLIC_STREAMING_BACKEND.
+          </span>
+        </label>
+      </details>
       {error && (
         <p role="alert" className="text-sm text-red-600 dark:text-red-400">
           {error}

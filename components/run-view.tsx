@@ -1,16 +1,20 @@
 "use client";
 
 import { useAgentStream } from "@/hooks/use-agent-stream";
+import { useStreamingBackend } from "@/hooks/use-backend-preference";
 import { useRun } from "@/hooks/use-runs";
 import type { StreamingBackend } from "@/lib/public-env";
 import { BackendBadge } from "./backend-badge";
 import { ConnectionIndicator } from "./connection-indicator";
 import { VariationPane } from "./variation-pane";
 
-export function RunView({ runId, backend }: { runId: string; backend: StreamingBackend }) {
+/** `serverBackend`: NEXT_PUBLIC_STREAMING_BACKEND as the server read it; the browser may override it. */
+export function RunView({ runId, serverBackend }: { runId: string; serverBackend: StreamingBackend }) {
   const { data: run, error, mutate } = useRun(runId);
+  const backend = useStreamingBackend(serverBackend);
   const stream = useAgentStream(runId, { backend, variations: run?.variations, onRunComplete: () => void mutate() });
   const complete = stream.runComplete || run?.status === "completed";
+  const { connection } = stream;
 
   if (error) {
     return (
@@ -33,14 +37,27 @@ export function RunView({ runId, backend }: { runId: string; backend: StreamingB
             {complete ? "Run complete" : "Running"}
           </span>
           <span className="ml-auto flex items-center gap-3">
-            <BackendBadge backend={stream.backend} />
-            <ConnectionIndicator status={stream.connection} />
+            {backend && <BackendBadge backend={backend} overridden={backend !== serverBackend} />}
+            <ConnectionIndicator state={backend ? connection : null} />
           </span>
         </div>
-        {stream.error && !complete && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="stream-error" data-connection={stream.connection}>
-            {stream.error}
-          </p>
+        {connection.error && !stream.runComplete && (
+          <div role="alert" className="flex flex-wrap items-center gap-3 text-sm text-red-700 dark:text-red-400" data-testid="stream-error" data-connection={connection.status}>
+            <p>
+              {connection.status === "lost" ? "The connection to the server was lost. " : ""}
+              {connection.error}
+            </p>
+            {connection.status === "lost" && (
+              <button
+                type="button"
+                onClick={stream.retry}
+                className="rounded-md border border-red-300 px-2 py-0.5 font-medium hover:bg-red-50 dark:border-red-800 dark:hover:bg-red-950"
+                data-testid="stream-retry"
+              >
+                Retry
+              </button>
+            )}
+          </div>
         )}
         {stream.rejectedEvents > 0 && (
           <p role="status" className="text-xs text-amber-700 dark:text-amber-300" data-testid="rejected-events">

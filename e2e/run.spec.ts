@@ -1,6 +1,14 @@
 import { expect, test } from "@playwright/test";
 
+/**
+ * The main user journey, run once per backend (playwright.config.ts has a server for each):
+ * the page must look and behave the same whichever backend streams it.
+ */
 test("a run with 3 demo variations streams into three panes and completes", async ({ page }) => {
+  const { label, backend } = test.info().project.metadata as { label: string; backend: "redis" | "kubectl" };
+  // The page must really stream from that backend's route, not just say so.
+  const streamPath = backend === "redis" ? /^\/api\/v1\/runs\/run-[0-9a-z]{12}\/stream\/redis$/ : /^\/api\/v1\/runs\/run-[0-9a-z]{12}\/stream$/;
+  const streamRequest = page.waitForRequest((r) => streamPath.test(new URL(r.url()).pathname));
   await page.goto("/");
   await page.getByTestId("prompt-input").fill("Compare three ways to cache HTTP responses");
   await page.getByTestId("variations-select").selectOption("3");
@@ -8,7 +16,8 @@ test("a run with 3 demo variations streams into three panes and completes", asyn
   await page.getByTestId("start-run").click();
 
   await expect(page).toHaveURL(/\/runs\/run-[0-9a-z]{12}$/);
-  await expect(page.getByTestId("backend-badge")).toHaveText("Redis Streaming");
+  await expect(page.getByTestId("backend-badge")).toHaveText(label);
+  await streamRequest;
   await expect(page.getByTestId("run-prompt")).toHaveText("Compare three ways to cache HTTP responses");
 
   const panes = page.getByTestId("variation-pane");
@@ -42,25 +51,4 @@ test("a run with 3 demo variations streams into three panes and completes", asyn
   await page.goto("/");
   const row = page.getByTestId("runs-list").locator(`a[href="${new URL(runUrl).pathname}"]`);
   await expect(row).toContainText("completed");
-});
-
-test("a malformed run id shows not found, an unknown run says so", async ({ page }) => {
-  const bad = await page.goto("/runs/run-*");
-  expect(bad?.status()).toBe(404);
-  await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
-
-  await page.goto("/runs/run-000000000000");
-  await expect(page.getByTestId("run-error")).toContainText("was not found");
-});
-
-test("the API answers bad input with clear messages", async ({ request }) => {
-  const badBody = await request.post("/api/v1/runs", { data: { prompt: "x", variations: 9 } });
-  expect(badBody.status()).toBe(400);
-  expect((await badBody.json()).error.message).toMatch(/variations/);
-
-  const badId = await request.get("/api/v1/runs/run-%2A/stream/redis");
-  expect(badId.status()).toBe(400);
-
-  const health = await request.get("/api/health");
-  expect(await health.json()).toEqual({ ok: true, redis: "up" });
 });

@@ -45,4 +45,51 @@ describe("applyEvents", () => {
     expect(next.variations.b).toBe(start.variations.b);
     expect(next.variations.a).not.toBe(start.variations.a);
   });
+
+  it("skips events already applied when a stream is replayed after a reconnect", () => {
+    const first: SseEvent[] = [
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 1, content: "a" } },
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 2, content: "b" } },
+      { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 3, status: "completed", metadata: {} } },
+      { event: "agent_complete", data: { ...at, variation_id: "var-1", sequence: 3, status: "completed" } },
+      { event: "agent_log", data: { ...at, variation_id: "var-2", sequence: 1, level: "info", content: "x" } },
+    ];
+    const once = applyEvents(initialStreamState(), first);
+    // A reconnect replays everything (the log backend restarts from the first line), in two batches.
+    const replayed = applyEvents(applyEvents(once, first.slice(0, 2)), first.slice(2));
+    expect(replayed.variations["var-1"]).toMatchObject({ output: "ab", status: "completed" });
+    expect(replayed.variations["var-2"]!.logs).toHaveLength(1);
+    expect(replayed.duplicatesSkipped).toBe(first.length);
+    // ...and what comes after the replay is applied.
+    const more = applyEvents(replayed, [{ event: "agent_log", data: { ...at, variation_id: "var-2", sequence: 2, level: "info", content: "y" } }]);
+    expect(more.variations["var-2"]!.logs.map((l) => l.text)).toEqual(["x", "y"]);
+  });
+
+  it("applies both events of one agent message, once each", () => {
+    const status: SseEvent = { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 7, status: "failed", metadata: {} } };
+    const error: SseEvent = { event: "agent_error", data: { ...at, variation_id: "var-1", sequence: 7, error: "boom" } };
+    const state = applyEvents(initialStreamState(), [status, error, status, error]);
+    expect(state.variations["var-1"]).toMatchObject({ status: "failed", error: "boom" });
+    expect(state.duplicatesSkipped).toBe(2);
+  });
+
+  it("keeps plain text lines (fragments) apart and skips them when replayed", () => {
+    const line = (sequence: number, fragment: number, content: string): SseEvent => ({
+      event: "agent_output",
+      data: { ...at, variation_id: "var-1", sequence, fragment, content },
+    });
+    const events = [line(0, 1, "booting\n"), line(0, 2, "ready\n"), { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 1, content: "# A" } } as SseEvent, line(1, 1, "plain\n")];
+    const state = applyEvents(applyEvents(initialStreamState(), events), events);
+    expect(state.variations["var-1"]!.output).toBe("booting\nready\n# Aplain\n");
+    expect(state.duplicatesSkipped).toBe(4);
+  });
+
+  it("ignores stream_open and heartbeat", () => {
+    const start = initialStreamState();
+    const next = applyEvents(start, [
+      { event: "stream_open", data: { backend: "redis", heartbeat_ms: 1000 } },
+      { event: "heartbeat", data: { timestamp: at.timestamp } },
+    ]);
+    expect(next).toEqual(start);
+  });
 });

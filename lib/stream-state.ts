@@ -20,6 +20,19 @@ export interface VariationState {
   error: string | null;
   /** Highest sequence seen; later used to notice gaps. */
   lastSequence: number;
+  /** The newest event applied, to skip events seen again after a reconnect. */
+  applied: AppliedMark;
+}
+
+/**
+ * Events of one variation arrive in order, so "already applied" is a high-water mark: the
+ * (sequence, fragment) of the newest event, plus which event names were applied at it (one
+ * agent message can become two events, e.g. agent_status and agent_complete).
+ */
+export interface AppliedMark {
+  sequence: number;
+  fragment: number;
+  events: readonly SseEvent["event"][];
 }
 
 export interface RunStreamState {
@@ -27,10 +40,12 @@ export interface RunStreamState {
   /** Order in which panes are shown. */
   order: string[];
   runComplete: boolean;
+  /** Events skipped because they had been applied already (a replayed stream). */
+  duplicatesSkipped: number;
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0 };
+  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] } };
 }
 
 export function initialStreamState(
@@ -40,7 +55,20 @@ export function initialStreamState(
     variations: Object.fromEntries(variations.map((v) => [v.variation_id, emptyVariation(v.variation_id, v.status)])),
     order: variations.map((v) => v.variation_id),
     runComplete: false,
+    duplicatesSkipped: 0,
   };
+}
+
+type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" }>;
+
+/** Marks `v` with the event unless it was applied already; false means skip it. */
+function markApplied(v: VariationState, { event, data }: VariationEvent): boolean {
+  const fragment = event === "agent_output" ? (data.fragment ?? 0) : 0;
+  const mark = v.applied;
+  const order = data.sequence - mark.sequence || fragment - mark.fragment;
+  if (order < 0 || (order === 0 && mark.events.includes(event))) return false;
+  v.applied = order > 0 ? { sequence: data.sequence, fragment, events: [event] } : { ...mark, events: [...mark.events, event] };
+  return true;
 }
 
 /** Apply a batch of events. Returns a new state; untouched variations keep their identity. */
@@ -49,6 +77,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
   const variations = { ...state.variations };
   const order = [...state.order];
   let runComplete = state.runComplete;
+  let duplicatesSkipped = state.duplicatesSkipped;
   const touched = new Set<string>();
 
   const variation = (id: string): VariationState => {
@@ -66,35 +95,40 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
     return current;
   };
 
-  for (const { event, data } of events) {
-    if (event === "run_complete") {
+  for (const item of events) {
+    if (item.event === "stream_open" || item.event === "heartbeat") continue;
+    if (item.event === "run_complete") {
       runComplete = true;
-      for (const [id, status] of Object.entries(data.statuses)) variation(id).status = status;
+      for (const [id, status] of Object.entries(item.data.statuses)) variation(id).status = status;
       continue;
     }
-    const v = variation(data.variation_id);
-    v.lastSequence = Math.max(v.lastSequence, data.sequence);
-    switch (event) {
+    const v = variation(item.data.variation_id);
+    if (!markApplied(v, item)) {
+      duplicatesSkipped += 1;
+      continue;
+    }
+    v.lastSequence = Math.max(v.lastSequence, item.data.sequence);
+    switch (item.event) {
       case "agent_output":
-        v.output += data.content;
+        v.output += item.data.content;
         break;
       case "agent_log":
-        v.logs.push({ sequence: data.sequence, timestamp: data.timestamp, level: data.level, text: data.content });
+        v.logs.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });
         break;
       case "agent_status":
-        v.status = data.status;
+        v.status = item.data.status;
         break;
       case "agent_metric":
-        Object.assign(v.metrics, data.metrics);
+        Object.assign(v.metrics, item.data.metrics);
         break;
       case "agent_complete":
         v.status = "completed";
         break;
       case "agent_error":
         v.status = "failed";
-        v.error = data.error;
+        v.error = item.data.error;
         break;
     }
   }
-  return { variations, order, runComplete };
+  return { variations, order, runComplete, duplicatesSkipped };
 }

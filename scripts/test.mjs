@@ -53,10 +53,10 @@ async function main() {
   if (unit !== 0) throw new Error("unit/integration tests failed");
 
   ensureBuild();
-  const port = await freePort();
-  log(`end-to-end tests (Playwright, ${CHROMIUM}, app on port ${port})`);
+  const [port, kubectlPort] = [await freePort(), await freePort()];
+  log(`end-to-end tests (Playwright, ${CHROMIUM}, apps on ports ${port} (redis) and ${kubectlPort} (kubectl))`);
   const e2e = await runAsync("npx", ["playwright", "test"], {
-    env: { ...process.env, E2E_PORT: String(port), PLAYWRIGHT_JSON_OUTPUT_FILE: E2E_JSON },
+    env: { ...process.env, E2E_PORT: String(port), E2E_KUBECTL_PORT: String(kubectlPort), PLAYWRIGHT_JSON_OUTPUT_FILE: E2E_JSON },
   });
   if (e2e !== 0) throw new Error("end-to-end tests failed");
 

@@ -1,10 +1,11 @@
 import { notFound } from "next/navigation";
 import { RunView } from "@/components/run-view";
+import { serverEnv } from "@/lib/env";
 import { isRunId } from "@/lib/ids";
-import { configuredBackend } from "@/lib/public-env";
 
 export default async function RunPage({ params }: { params: Promise<{ runId: string }> }) {
   const { runId } = await params;
   if (!isRunId(runId)) notFound();
-  return <RunView runId={runId} backend={configuredBackend()} />;
+  // Read per request, not baked into the bundle: switching backends needs a restart, not a rebuild.
+  return <RunView runId={runId} serverBackend={serverEnv().NEXT_PUBLIC_STREAMING_BACKEND} />;
 }
