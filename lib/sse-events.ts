@@ -71,7 +71,7 @@ export function parseAgentMessage(raw: string): ParseResult {
  */
 export class RunCompletion {
   private readonly statuses = new Map<string, VariationStatus | undefined>();
-  /** When the last status we counted was reported; run_complete carries it. */
+  /** The latest time a variation finished; run_complete carries it. */
   private lastTimestamp: string | undefined;
 
   constructor(variationIds: readonly string[], known: Record<string, VariationStatus | undefined> = {}) {
@@ -83,7 +83,10 @@ export class RunCompletion {
     // A terminal status is final; a late "running" must not reopen a finished variation.
     if (isTerminal(this.statuses.get(variationId))) return;
     this.statuses.set(variationId, status);
-    if (timestamp) this.lastTimestamp = timestamp;
+    // The latest terminal status, not the last one seen: backends interleave variations differently.
+    if (timestamp && isTerminal(status) && (!this.lastTimestamp || Date.parse(timestamp) > Date.parse(this.lastTimestamp))) {
+      this.lastTimestamp = timestamp;
+    }
   }
 
   isTerminal(variationId: string): boolean {
@@ -101,8 +104,8 @@ export class RunCompletion {
   }
 
   /**
-   * The closing event. Its time is that of the status that finished the run, not the time it
-   * was sent, so every backend and every replay of a run ends with the same event.
+   * The closing event. Its time is that of the last variation to finish, not the time it was
+   * sent, so every backend and every replay of a run ends with the same event.
    */
   completeEvent(runId: string): SseEvent {
     return {
