@@ -90,7 +90,7 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
           </select>
         </label>
       </div>
-      <details className="text-sm" open={Boolean(preference)} data-testid="advanced-options">
+      <details className="text-sm" data-testid="advanced-options">
         <summary className="cursor-pointer font-medium text-zinc-700 dark:text-zinc-300">Advanced</summary>
         <label className="mt-2 block text-sm font-medium">
           Streaming backend (this browser)

@@ -21,6 +21,7 @@ test("the new-run form can switch this browser to the kubectl backend, and back"
   await expect(page.getByTestId("backend-badge")).toHaveAttribute("data-backend", "kubectl");
 
   await page.goto("/");
+  await page.getByTestId("advanced-options").locator("summary").click();
   await expect(page.getByTestId("backend-select")).toHaveValue("kubectl");
   await page.getByTestId("backend-select").selectOption("server");
   await page.goBack();

@@ -84,12 +84,30 @@ export function summariseStdout(runId: string, variationId: string): { lastSeque
   return { lastSequence, finished };
 }
 
+function endsMidLine(filePath: string): boolean {
+  try {
+    const fd = fs.openSync(filePath, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size === 0) return false;
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      return last[0] !== 0x0a;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false; // no file yet
+  }
+}
+
 /** Add a line the agent did not print itself (the orchestrator's report of its crash). */
 export function appendStdoutLine(runId: string, variationId: string, line: string): void {
   const paths = logPaths(runId, variationId);
   try {
     fs.mkdirSync(paths.dir, { recursive: true });
-    fs.appendFileSync(paths.stdout, `${line}\n`);
+    // An agent that died mid-line left no newline: ours must not be glued onto its text.
+    fs.appendFileSync(paths.stdout, `${endsMidLine(paths.stdout) ? "\n" : ""}${line}\n`);
   } catch (error) {
     console.error(`[runwatch] cannot append to the log of ${runId}/${variationId}: ${(error as Error).message}`);
   }

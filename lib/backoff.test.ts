@@ -19,8 +19,12 @@ describe("retryDelay", () => {
     expect(retryDelay(RETRY_POLICIES.redis, 1, fullJitter)).toBe(Math.round(1_000 * (1 + JITTER)));
     expect(retryDelay(RETRY_POLICIES.redis, 2, () => 0.5)).toBe(2_000 * (1 + JITTER / 2));
     expect(retryDelay(RETRY_POLICIES.redis, 5, fullJitter)).toBe(Math.round(16_000 * (1 + JITTER)));
-    expect(retryDelay(RETRY_POLICIES.redis, 6, fullJitter)).toBe(30_000);
-    expect(retryDelay(RETRY_POLICIES.redis, 40, fullJitter)).toBe(30_000);
+    // capped: jitter goes downwards, so delays stay spread and never pass 30 s
+    expect(retryDelay(RETRY_POLICIES.redis, 6, fullJitter)).toBe(Math.round(30_000 * (1 - JITTER * 0.999999)));
+    expect(retryDelay(RETRY_POLICIES.redis, 40, () => 0.5)).toBe(30_000 * (1 - JITTER / 2));
+    const capped = new Set(Array.from({ length: 50 }, () => retryDelay(RETRY_POLICIES.redis, 9)));
+    expect(capped.size).toBeGreaterThan(1);
+    for (const delay of capped) expect(delay).toBeLessThanOrEqual(30_000);
   });
 
   it("spreads clients out: random jitter gives different delays", () => {

@@ -22,9 +22,13 @@ export const RETRY_POLICIES: Readonly<Record<StreamingBackend, RetryPolicy>> = {
 /** Up to this fraction is added to each delay. */
 export const JITTER = 0.2;
 
-/** Delay before retry number `attempt` (1-based): base·2^(attempt−1), plus jitter, capped. */
+/**
+ * Delay before retry number `attempt` (1-based): base·2^(attempt−1) plus up to JITTER of it.
+ * At the cap the jitter goes downwards instead, so capped retries stay spread out too.
+ */
 export function retryDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be an integer ≥ 1, got ${attempt}`);
-  const exponential = policy.baseMs * 2 ** (attempt - 1);
-  return Math.min(policy.capMs, Math.round(exponential * (1 + JITTER * random())));
+  const r = random();
+  const jittered = policy.baseMs * 2 ** (attempt - 1) * (1 + JITTER * r);
+  return Math.round(jittered <= policy.capMs ? jittered : policy.capMs * (1 - JITTER * r));
 }

@@ -72,10 +72,11 @@ export async function openLogRunStream(runIdParam: string, signal: AbortSignal, 
         end: (error) => {
           if (connection.closed || completion.isTerminal(variationId)) return;
           // The log stopped before the agent said how it ended: say so rather than spin forever.
+          // Numbered after the last message, so plain text lines before it cannot shadow it.
           const reason = error ?? "the agent's log ended without a final status (the agent may have been killed)";
           const timestamp = new Date().toISOString();
           connection.sendEvents([
-            { event: "agent_error", data: { run_id: runId, variation_id: variationId, sequence: reader.lastSequence, timestamp, error: `Cannot follow this variation's log: ${reason}` } },
+            { event: "agent_error", data: { run_id: runId, variation_id: variationId, sequence: reader.lastSequence + 1, timestamp, error: `Cannot follow this variation's log: ${reason}` } },
           ]);
           completion.observe(variationId, "failed", timestamp);
           finishIfComplete();

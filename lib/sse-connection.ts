@@ -31,6 +31,9 @@ export class SseConnection {
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     this.response = new Response(body, { headers: SSE_HEADERS });
     signal.addEventListener("abort", this.onAbort);
+    // The viewer may have left while the route was still looking the run up: "abort" has
+    // fired already, and nothing else would stop the heartbeat start() sets up.
+    if (signal.aborted) this.close();
     this.write(encodeRetry(RETRY_MS) + encodeComment("connected"));
   }
 
@@ -50,6 +53,7 @@ export class SseConnection {
    * stream from a dead one.
    */
   start(backend: StreamingBackend, heartbeatMs: number): void {
+    if (this.closedFlag) return;
     this.sendEvents([{ event: "stream_open", data: { backend, heartbeat_ms: heartbeatMs } }]);
     const timer = setInterval(
       () => this.sendEvents([{ event: "heartbeat", data: { timestamp: new Date().toISOString() } }]),
@@ -58,8 +62,9 @@ export class SseConnection {
     this.onClose(() => clearInterval(timer));
   }
 
-  sendEvents(events: readonly SseEvent[]): void {
-    for (const { event, data } of events) this.write(encodeFrame({ event, data }));
+  /** `id`: the stream entry the events come from; the browser resumes after it. */
+  sendEvents(events: readonly SseEvent[], id?: string): void {
+    this.write(events.map(({ event, data }) => encodeFrame({ event, data, id })).join(""));
   }
 
   /**

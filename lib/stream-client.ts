@@ -45,7 +45,7 @@ interface StreamFailure {
  */
 async function describeStreamFailure(url: string): Promise<StreamFailure> {
   try {
-    const response = await fetch(url, { headers: { Accept: "text/event-stream" } });
+    const response = await fetch(url, { headers: { Accept: "text/event-stream" }, signal: AbortSignal.timeout(10_000) });
     if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
       await response.body?.cancel();
       return { message: "The stream closed unexpectedly.", retry: true };
@@ -111,6 +111,8 @@ export class StreamClient {
     const url = this.lastEventId ? `${this.url}?lastEventId=${encodeURIComponent(this.lastEventId)}` : this.url;
     const source = new EventSource(url);
     this.source = source;
+    // Also a connect timeout: a request accepted but never answered raises no event at all.
+    this.silence.heard();
     const current = () => generation === this.generation && !this.done;
     for (const name of SSE_EVENT_NAMES) {
       source.addEventListener(name, (message) => current() && this.receive(name, message as MessageEvent<string>));

@@ -43,8 +43,8 @@ const NOT_STARTED =
 export function createKubectlSource(options: KubectlSourceOptions): LineSource {
   const scope = ["-n", options.namespace, ...(options.context ? ["--context", options.context] : [])];
   return {
-    follow(runId, variationId, handlers) {
-      const follower = new KubectlFollower(options, scope, runId, variationId, handlers);
+    follow(runId, variationId, handlers, followOptions) {
+      const follower = new KubectlFollower(options, scope, runId, variationId, handlers, followOptions?.toEnd ?? false);
       follower.start();
       return () => follower.stop();
     },
@@ -72,6 +72,8 @@ class KubectlFollower {
     private readonly runId: string,
     private readonly variationId: string,
     private readonly handlers: LineHandlers,
+    /** The run is over: a Job that is not there will not appear (deleted after its TTL, never created). */
+    private readonly finished: boolean,
   ) {
     this.podWaitMs = options.podWaitTimeoutMs ?? DEFAULT_POD_WAIT_MS;
     this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
@@ -135,7 +137,10 @@ class KubectlFollower {
       if (code === 0) return this.onCleanExit(progressed, pending + decoder.end(), seen);
       this.confirming = false;
       if (progressed) this.failures = 0;
-      if (NOT_STARTED.test(stderr.join("\n"))) return this.onNotStarted(lastStderr);
+      if (NOT_STARTED.test(stderr.join("\n"))) {
+        if (this.finished) return this.finish(`its Job's log is not available (the run is over): ${lastStderr}`);
+        return this.onNotStarted(lastStderr);
+      }
       this.waitingSince = undefined;
       if (++this.failures > MAX_FAILURE_RETRIES) {
         return this.finish(`kubectl logs exited with ${code === null ? `signal ${signal}` : `code ${code}`}: ${lastStderr}`);

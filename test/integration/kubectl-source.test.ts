@@ -130,6 +130,15 @@ describe("kubectl logs -f", () => {
     expect(fake.invocations().length).toBeGreaterThanOrEqual(2);
   });
 
+  it("does not wait for a Job of a finished run that is gone (deleted after its TTL)", async () => {
+    const fake = scenario([{ stderr: 'Error from server (NotFound): jobs.batch "x" not found', exit: 1 }]);
+    const ends: (string | undefined)[] = [];
+    source({ podWaitTimeoutMs: 60_000 }).follow(RUN, "var-1", { line: () => undefined, end: (e) => ends.push(e) }, { toEnd: true });
+    await until(() => ends.length > 0, "an end");
+    expect(ends[0]).toMatch(/not available \(the run is over\).*NotFound/);
+    expect(fake.invocations()).toHaveLength(1);
+  });
+
   it("restarts kubectl after it fails mid-stream without losing or repeating a line", async () => {
     const fake = scenario([
       { lines: LINES.slice(0, 3), tail: LINES[3]!.slice(0, 20), stderr: "error: unexpected EOF", exit: 1 },
