@@ -33,7 +33,8 @@ function webServer(port: number, backend: "redis" | "kubectl") {
     stdout: "pipe" as const,
     stderr: "pipe" as const,
     // A few times faster than a human would watch, still slow enough to see streaming.
-    env: { DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend },
+    // The redis server leaves NEXT_PUBLIC_STREAMING_BACKEND empty: unset must mean redis.
+    env: { DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend === "redis" ? "" : backend },
   };
 }
 

@@ -44,7 +44,6 @@ export function RunView({ runId, serverBackend }: { runId: string; serverBackend
         {connection.error && !stream.runComplete && (
           <div role="alert" className="flex flex-wrap items-center gap-3 text-sm text-red-700 dark:text-red-400" data-testid="stream-error" data-connection={connection.status}>
             <p>
-              {connection.status === "lost" ? "The connection to the server was lost. " : ""}
               {connection.error}
             </p>
             {connection.status === "lost" && (
@@ -58,6 +57,11 @@ export function RunView({ runId, serverBackend }: { runId: string; serverBackend
               </button>
             )}
           </div>
+        )}
+        {stream.resets > 0 && (
+          <p role="status" className="text-xs text-amber-700 dark:text-amber-300" data-testid="stream-reset">
+            The run&apos;s history no longer held where this page left off (it was trimmed); the page was reloaded from what the server keeps.
+          </p>
         )}
         {stream.rejectedEvents > 0 && (
           <p role="status" className="text-xs text-amber-700 dark:text-amber-300" data-testid="rejected-events">

@@ -7,6 +7,13 @@ import { LogList } from "./log-list";
 import { MarkdownOutput } from "./markdown-output";
 import { StatusChip } from "./status-chip";
 
+/** Missing messages are shown, not hidden: lost while an agent could not reach Redis, or trimmed. */
+function describeGaps(gaps: readonly { from: number; to: number }[]): string {
+  const missing = gaps.reduce((n, g) => n + g.to - g.from + 1, 0);
+  const ranges = gaps.slice(0, 3).map((g) => (g.from === g.to ? `${g.from}` : `${g.from}–${g.to}`)).join(", ");
+  return `${missing.toLocaleString("en")} message(s) missing (sequence ${ranges}${gaps.length > 3 ? ", …" : ""}): lost by the agent or trimmed from the run's history.`;
+}
+
 export const VariationPane = memo(function VariationPane({ variation }: { variation: VariationState }) {
   const tokens = variation.metrics.tokens;
   const output = useStickToBottom<HTMLDivElement>(variation.output.length);
@@ -25,6 +32,11 @@ export const VariationPane = memo(function VariationPane({ variation }: { variat
           <StatusChip status={variation.status} />
         </div>
       </header>
+      {variation.gaps.length > 0 && (
+        <p role="status" className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-xs text-amber-900 dark:border-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="sequence-gap">
+          {describeGaps(variation.gaps)}
+        </p>
+      )}
       {variation.error && (
         <p role="alert" className="border-b border-red-200 bg-red-50 px-3 py-2 text-xs whitespace-pre-wrap text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-testid="variation-error">
           {variation.error}

@@ -19,14 +19,31 @@ export const channels = {
   runPattern: (runId: string) => `${PREFIX}:${runId}:*`,
 } as const;
 
+/**
+ * A run's keys share the hash tag {<run id>}, so they sit in one Redis Cluster slot and the
+ * publish script (lib/publish.ts) may touch them all atomically.
+ */
 export const keys = {
-  /** Hash: the run's prompt, agent, variation count, created_at. */
-  runMeta: (runId: string) => `${PREFIX}:${runId}:meta`,
-  /** Hash: variation id -> last status an agent published. Written with the status PUBLISH. */
-  runVariations: (runId: string) => `${PREFIX}:${runId}:variations`,
+  /** Hash: the run's prompt, agent, variations, created_at, ttl_seconds, stream_maxlen. */
+  runMeta: (runId: string) => `${PREFIX}:{${runId}}:meta`,
+  /** Hash: variation id -> last status an agent published. Written by the publish script. */
+  runVariations: (runId: string) => `${PREFIX}:{${runId}}:variations`,
+  /** Stream: every message of the run, in order; entry ids are the SSE event ids. */
+  runEvents: (runId: string) => `${PREFIX}:{${runId}}:events`,
+  /** Hash: variation id -> highest sequence accepted; makes a retried publish a no-op. */
+  runSequences: (runId: string) => `${PREFIX}:{${runId}}:sequences`,
   /** Sorted set of run ids scored by creation time (ms), for the runs list. */
   runsIndex: () => "runs:index",
 } as const;
+
+/** Every key of one run: what expires RUN_TTL_SECONDS after its last message. */
+export function runKeys(runId: string): string[] {
+  return [keys.runMeta(runId), keys.runEvents(runId), keys.runVariations(runId), keys.runSequences(runId)];
+}
+
+/** Defaults stored in each run's meta hash, so agents need not know them. */
+export const DEFAULT_RUN_TTL_SECONDS = 24 * 3600;
+export const DEFAULT_STREAM_MAXLEN = 100_000;
 
 /** The channel a message of this type belongs on. */
 export function channelFor(type: MessageType, runId: string, variationId: string): string {

@@ -6,6 +6,7 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
+import { DEFAULT_RUN_TTL_SECONDS, DEFAULT_STREAM_MAXLEN } from "./channels";
 import { describeZodError } from "./errors";
 import { streamingBackendSchema } from "./public-env";
 
@@ -21,6 +22,10 @@ const serverEnvSchema = z.object({
   DEMO_AGENT_SPEED: z.coerce.number().positive().max(1000).default(1),
   /** Agent processes this server runs at once; a run that would exceed it is refused with 429. */
   MAX_RUNNING_AGENTS: z.coerce.number().int().min(1).default(30),
+  /** Every Redis key of a run expires this long after its last message (its end). */
+  RUN_TTL_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_RUN_TTL_SECONDS),
+  /** Messages a run's stream keeps (XADD MAXLEN ~); older ones are trimmed. */
+  RUN_STREAM_MAXLEN: z.coerce.number().int().min(10).default(DEFAULT_STREAM_MAXLEN),
   /** Where agent stdout/stderr logs are kept. */
   RUNWATCH_DATA_DIR: z.string().default(path.join(process.cwd(), ".data")),
   /**

@@ -132,6 +132,11 @@ export const sseEventSchemas = {
     backend: streamingBackendSchema,
     heartbeat_ms: z.number().int().positive(),
   }),
+  /**
+   * The client asked to resume after an event the run's stream no longer holds (trimmed): what
+   * follows is the whole retained history, to show instead of what the client has.
+   */
+  reset: z.object({ run_id: runIdSchema, reason: z.string() }),
   /** Sent while a stream is idle; a client that hears nothing for a while knows it is dead. */
   heartbeat: z.object({ timestamp: z.string() }),
 } as const;

@@ -14,8 +14,8 @@ import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunMan
 import { keys } from "./channels";
 import { agentBaseEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
-import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
-import { publishMessage } from "./publish";
+import { isTerminal, variationStatusSchema, type CreateRunRequest } from "./events";
+import { failureMessage, publishMessage } from "./publish";
 import { getRedis } from "./redis";
 import { createRun, type NewRun } from "./runs";
 
@@ -140,7 +140,8 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
   const files: number[] = [];
   try {
     fs.mkdirSync(paths.dir, { recursive: true });
-    files.push(fs.openSync(paths.stdout, "a"), fs.openSync(paths.stderr, "a"));
+    files.push(fs.openSync(paths.stdout, "a"));
+    files.push(fs.openSync(paths.stderr, "a"));
     // The agent writes its own log files: they outlive a restart of this server, and the log
     // backend reads them. Only what an agent needs is in its environment; our secrets stay here.
     child = spawn(spec.command, spec.args, { env: { ...agentBaseEnv(), ...spec.env }, stdio: ["ignore", files[0]!, files[1]!] });
@@ -191,19 +192,12 @@ async function hasFinalStatus(spec: AgentProcessSpec, sawOnStdout: boolean): Pro
   }
 }
 
-function reportFailure(spec: AgentProcessSpec, lastSequence: number, reason: string, exitCode: number | null): Promise<void> {
-  const message: AgentMessage = {
-    type: "status",
-    content: "failed",
-    run_id: spec.runId,
-    variation_id: spec.variationId,
-    sequence: lastSequence + 1,
-    timestamp: new Date().toISOString(),
-    metadata: { error: `Agent ${reason}`, ...(exitCode !== null ? { exit_code: exitCode } : {}) },
-  };
+async function reportFailure(spec: AgentProcessSpec, lastSequence: number, reason: string, exitCode: number | null): Promise<void> {
+  const { runId, variationId } = spec;
+  const message = await failureMessage(getRedis(), { runId, variationId, error: `Agent ${reason}`, exitCode, atLeast: lastSequence + 1 });
   // In the stdout log too: the log backend learns of the crash from there.
-  appendStdoutLine(spec.runId, spec.variationId, JSON.stringify(message));
-  return publishMessage(getRedis(), message).catch((error: Error) => {
-    console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId}: ${error.message}`);
+  appendStdoutLine(runId, variationId, JSON.stringify(message));
+  await publishMessage(getRedis(), message).catch((error: Error) => {
+    console.error(`[runwatch] could not report failed agent ${runId}/${variationId}: ${error.message}`);
   });
 }

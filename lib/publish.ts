@@ -2,23 +2,97 @@
  * The publish path: how one agent message reaches Redis. Shared by the agent runtime and the
  * server (which reports crashed agents). No `server-only`: the agent is a plain Node process
  * where that import would throw; this module only uses the client it is handed.
+ *
+ * One Lua script does it all atomically, so a viewer can never see a message that is not in
+ * the run's history, nor miss one that is:
+ *   - refuse a run that does not exist (or has expired);
+ *   - skip a sequence already accepted for the variation (a retried publish is a no-op);
+ *   - XADD the message to the run's stream (capped with MAXLEN ~ stream_maxlen);
+ *   - record the variation's sequence, and its status if the message is one;
+ *   - PUBLISH {"id": <entry id>, "message": <message>} on the message's channel;
+ *   - push every key of the run's expiry to ttl_seconds from now.
+ * Agents in other languages run the same script (README, "Protocol").
  */
-import type Redis from "ioredis";
+import Redis, { ReplyError } from "ioredis";
 import { channelFor, keys } from "./channels";
 import type { AgentMessage } from "./events";
 
-/**
- * PUBLISH the message on its channel. A status message also records the variation's latest
- * status in `run:<id>:variations`, in the same MULTI so that anyone who subscribes and then
- * reads the hash cannot miss a status: it is either in the hash or delivered to them.
- */
-export async function publishMessage(redis: Redis, message: AgentMessage): Promise<void> {
-  const transaction = redis.multi();
-  if (message.type === "status") {
-    transaction.hset(keys.runVariations(message.run_id), message.variation_id, message.content);
+export const PUBLISH_SCRIPT = `
+local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_seconds'))
+if not ttl then return redis.error_reply('NORUN run does not exist or has expired') end
+local last = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
+if tonumber(ARGV[4]) <= last then return false end
+local maxlen = redis.call('HGET', KEYS[1], 'stream_maxlen') or '100000'
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'm', ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[5]) end
+redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '","message":' .. ARGV[2] .. '}')
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+return id
+`;
+
+type WithPublish = Redis & {
+  runwatchPublish(k1: string, k2: string, k3: string, k4: string, channel: string, json: string, variation: string, sequence: string, status: string): Promise<string | null>;
+};
+
+/** EVALSHA with a fallback to EVAL on NOSCRIPT (ioredis's defineCommand), defined once per client. */
+function withScript(redis: Redis): WithPublish {
+  const client = redis as WithPublish;
+  if (typeof client.runwatchPublish !== "function") {
+    redis.defineCommand("runwatchPublish", { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
   }
-  transaction.publish(channelFor(message.type, message.run_id, message.variation_id), JSON.stringify(message));
-  const results = await transaction.exec();
-  if (!results) throw new Error("Redis transaction was aborted");
-  for (const [error] of results) if (error) throw error;
+  return client;
+}
+
+/** Thrown for a run that does not exist or has expired: retrying cannot help. */
+export class UnknownRunError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} does not exist or has expired`);
+    this.name = "UnknownRunError";
+  }
+}
+
+/**
+ * Append and publish one message. Resolves with its stream entry id, or null when that
+ * sequence had been accepted already (a retry after a lost reply).
+ */
+export async function publishMessage(redis: Redis, message: AgentMessage): Promise<string | null> {
+  const { run_id: runId, variation_id: variationId } = message;
+  try {
+    return await withScript(redis).runwatchPublish(
+      keys.runMeta(runId),
+      keys.runEvents(runId),
+      keys.runVariations(runId),
+      keys.runSequences(runId),
+      channelFor(message.type, runId, variationId),
+      JSON.stringify(message),
+      variationId,
+      String(message.sequence),
+      message.type === "status" ? message.content : "",
+    );
+  } catch (error: unknown) {
+    if (error instanceof ReplyError && (error as Error).message.startsWith("NORUN")) throw new UnknownRunError(runId);
+    throw error;
+  }
+}
+
+/**
+ * A `failed` status the server reports for an agent that could not (crash, kill, a Job that
+ * never ran). Its sequence follows the last one Redis accepted (or `atLeast`, what the agent
+ * printed), or the script would take it for a retry and drop it.
+ */
+export async function failureMessage(
+  redis: Redis,
+  { runId, variationId, error, exitCode, atLeast = 1 }: { runId: string; variationId: string; error: string; exitCode?: number | null; atLeast?: number },
+): Promise<AgentMessage> {
+  const last = await redis.hget(keys.runSequences(runId), variationId).then(Number, () => 0);
+  return {
+    type: "status",
+    content: "failed",
+    run_id: runId,
+    variation_id: variationId,
+    sequence: Math.max(last + 1, atLeast),
+    timestamp: new Date().toISOString(),
+    metadata: { error, ...(exitCode !== null && exitCode !== undefined ? { exit_code: exitCode } : {}) },
+  };
 }

@@ -1,23 +1,47 @@
 /**
- * The Redis stream backend: one run's pub/sub traffic as an SSE response.
+ * The Redis backend: one run as an SSE response, from its durable history then live.
  *
- * Order of operations matters: subscribe first, then read the variations' statuses, so a
- * status published in between is either in the hash or delivered to us (lib/publish.ts
- * writes both in one MULTI).
+ * Every message is in the run's Redis Stream and published with its entry id (lib/publish.ts,
+ * atomically). A viewer resumes after any id (Last-Event-ID) with nothing missed and nothing
+ * repeated at the seam between history and live:
+ *   1. subscribe to the run's channels, buffering what arrives;
+ *   2. read the stream after the cursor (XRANGE, in pages), sending each entry;
+ *   3. send the buffered messages whose id is past the last one sent; from then on, live.
+ * If the cursor was trimmed away, a `reset` event comes first and the whole retained history
+ * follows, which the browser shows instead of what it had.
  */
 import "server-only";
-import { channels, parseChannel } from "./channels";
+import { channels, keys, parseChannel } from "./channels";
 import { serverEnv } from "./env";
-import type { AgentMessage } from "./events";
-import { getRun, requireRun, statusesOf } from "./runs";
+import { ApiError } from "./errors";
+import { agentMessageSchema, type AgentMessage, type VariationStatus } from "./events";
+import { getRedis } from "./redis";
+import { getRun, requireRun, requireRunId, statusesOf } from "./runs";
 import { SseConnection } from "./sse-connection";
-import { parseAgentMessage, RunCompletion, toSseEvents } from "./sse-events";
+import { RunCompletion, toSseEvents } from "./sse-events";
+import { compareStreamIds, isStreamId } from "./stream-ids";
 import { getSubscriber } from "./subscriber";
 
+const PAGE_SIZE = 1_000;
+
+interface Entry {
+  id: string;
+  raw: string;
+  /** Where it was published; absent for entries read from the stream. */
+  channel?: string;
+}
+
+/** The resume point: Last-Event-ID (EventSource sends it) or ?lastEventId=. 400 if malformed. */
+export function parseCursor(value: string | null): string | null {
+  if (value === null || value === "") return null;
+  if (!isStreamId(value)) throw new ApiError("bad_request", `Invalid Last-Event-ID "${value.slice(0, 60)}": expected a stream id such as 1732350000000-0`);
+  return value;
+}
+
 /** Does the message belong on the channel it came from? Guards against misrouted publishes. */
-function matchesChannel(channel: string, message: AgentMessage, runId: string): boolean {
+function matchesChannel(channel: string, message: AgentMessage): boolean {
   const parsed = parseChannel(channel);
-  if (!parsed || parsed.runId !== runId || message.run_id !== runId) return false;
+  if (!parsed) return false;
   switch (parsed.kind) {
     case "output":
       return message.type === "output" && message.variation_id === parsed.variationId;
@@ -32,67 +56,148 @@ function matchesChannel(channel: string, message: AgentMessage, runId: string): 
   }
 }
 
-/** Ends the stream with run_complete once every variation has finished. */
-function finishIfComplete(connection: SseConnection, completion: RunCompletion, runId: string): void {
-  if (connection.closed || !completion.isComplete()) return;
-  connection.sendEvents([completion.completeEvent(runId)]);
-  connection.close();
+/** A published payload: {"id", "message"}. Null for anything else (not published by the script). */
+function parseEnvelope(channel: string, payload: string): Entry | null {
+  try {
+    const parsed = JSON.parse(payload) as { id?: unknown; message?: unknown };
+    if (typeof parsed.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
+    return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
+  } catch {
+    return null;
+  }
 }
 
-export async function openRedisRunStream(runIdParam: string, signal: AbortSignal): Promise<Response> {
-  const run = await requireRun(runIdParam);
-  const runId = run.run_id;
-  const completion = new RunCompletion(run.variations.map((v) => v.variation_id), statusesOf(run));
-  const connection = new SseConnection(signal);
-  connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
-  finishIfComplete(connection, completion, runId);
-  if (connection.closed) return connection.response;
+/**
+ * Has the stream dropped entries after `cursor`? MAXLEN trims the oldest entries, so if any
+ * were ever removed and the cursor is older than the first one kept, the client missed some
+ * (XINFO's max-deleted-entry-id only counts XDEL, not trimming).
+ */
+async function isTrimmedAfter(runId: string, cursor: string): Promise<boolean> {
+  const info = (await getRedis().xinfo("STREAM", keys.runEvents(runId)).catch(() => null)) as unknown[] | null;
+  if (!info) return false;
+  const field = (name: string) => info[info.indexOf(name) + 1];
+  const removed = Number(field("entries-added")) > Number(field("length"));
+  const first = field("first-entry");
+  const firstId = Array.isArray(first) && typeof first[0] === "string" ? first[0] : null;
+  const maxDeleted = field("max-deleted-entry-id");
+  if (typeof maxDeleted === "string" && isStreamId(maxDeleted) && compareStreamIds(cursor, maxDeleted) < 0) return true;
+  return removed && firstId !== null && compareStreamIds(cursor, firstId) < 0;
+}
 
-  const onMessage = (channel: string, raw: string) => {
-    if (connection.closed) return;
-    const parsed = parseAgentMessage(raw);
-    if (!parsed.ok) {
-      console.warn(`[runwatch] run ${runId}: skipped malformed message on ${channel} (${parsed.reason})`);
+class RunStream {
+  private lastSent: string | null;
+  private live = false;
+  private buffer: Entry[] = [];
+
+  constructor(
+    private readonly runId: string,
+    private readonly connection: SseConnection,
+    private readonly completion: RunCompletion,
+    cursor: string | null,
+  ) {
+    this.lastSent = cursor;
+  }
+
+  onPublished = (channel: string, payload: string): void => {
+    if (this.connection.closed) return;
+    const entry = parseEnvelope(channel, payload);
+    if (!entry) {
+      console.warn(`[runwatch] run ${this.runId}: skipped a message on ${channel} not published by the publish script`);
       return;
     }
-    if (!matchesChannel(channel, parsed.message, runId)) {
-      console.warn(`[runwatch] run ${runId}: skipped ${parsed.message.type} message published on ${channel}`);
-      return;
-    }
-    connection.sendEvents(toSseEvents(parsed.message));
-    if (parsed.message.type === "status") {
-      completion.observe(parsed.message.variation_id, parsed.message.content, parsed.message.timestamp);
-      finishIfComplete(connection, completion, runId);
-    }
+    if (this.live) this.deliver(entry);
+    else this.buffer.push(entry);
   };
 
+  /** Send the stream's entries after the last one sent, page by page, to its current end. */
+  async replay(): Promise<void> {
+    for (;;) {
+      const start = this.lastSent ? `(${this.lastSent}` : "-";
+      const page = await getRedis().xrange(keys.runEvents(this.runId), start, "+", "COUNT", PAGE_SIZE);
+      for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
+      if (page.length < PAGE_SIZE || this.connection.closed) return;
+    }
+  }
+
+  reset(reason: string): void {
+    this.connection.sendEvents([{ event: "reset", data: { run_id: this.runId, reason } }]);
+    this.lastSent = null;
+  }
+
+  goLive(): void {
+    this.live = true;
+    for (const entry of this.buffer.splice(0)) this.deliver(entry);
+  }
+
+  /** Statuses from before the cursor are in no event we send; the variations hash has them. */
+  observeEarlier(statuses: Record<string, VariationStatus | undefined>): void {
+    for (const [variationId, status] of Object.entries(statuses)) {
+      if (status && !this.completion.isTerminal(variationId)) this.completion.observe(variationId, status);
+    }
+  }
+
+  finishIfComplete(): void {
+    if (this.connection.closed || !this.live || !this.completion.isComplete()) return;
+    this.connection.sendEvents([this.completion.completeEvent(this.runId)]);
+    this.connection.close();
+  }
+
+  private deliver(entry: Entry): void {
+    if (this.connection.closed) return;
+    if (this.lastSent && compareStreamIds(entry.id, this.lastSent) <= 0) return; // sent already
+    this.lastSent = entry.id;
+    const message = this.validate(entry);
+    if (!message) return;
+    this.connection.sendEvents(toSseEvents(message), entry.id);
+    if (message.type === "status") {
+      this.completion.observe(message.variation_id, message.content, message.timestamp);
+      this.finishIfComplete();
+    }
+  }
+
+  private validate(entry: Entry): AgentMessage | null {
+    let json: unknown;
+    try {
+      json = JSON.parse(entry.raw);
+    } catch {
+      json = undefined;
+    }
+    const parsed = agentMessageSchema.safeParse(json);
+    const ok = parsed.success && parsed.data.run_id === this.runId && (!entry.channel || matchesChannel(entry.channel, parsed.data));
+    if (!ok) {
+      console.warn(`[runwatch] run ${this.runId}: skipped malformed or misrouted message ${entry.id}${entry.channel ? ` on ${entry.channel}` : ""}`);
+      return null;
+    }
+    return parsed.data;
+  }
+}
+
+export async function openRedisRunStream(runIdParam: string, signal: AbortSignal, lastEventId: string | null = null): Promise<Response> {
+  const runId = requireRunId(runIdParam);
+  const cursor = parseCursor(lastEventId);
+  const run = await requireRun(runId);
+  const connection = new SseConnection(signal);
+  connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
+  const stream = new RunStream(runId, connection, new RunCompletion(run.variations.map((v) => v.variation_id)), cursor);
   try {
-    const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), onMessage, {
-      // Redis dropped us and messages may be lost: end the stream; the browser reconnects and
-      // starts from the current state instead of waiting on events that will never come.
+    const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), stream.onPublished, {
+      // Redis dropped us and messages may be lost: end the stream; the browser resumes from
+      // its last event id and the history fills the hole.
       onGap: () => connection.close(),
     });
     connection.onClose(() => void unsubscribe());
+    if (cursor && (await isTrimmedAfter(runId, cursor))) stream.reset(`events after ${cursor} were trimmed from the run's history (RUN_STREAM_MAXLEN)`);
+    await stream.replay();
+    // Read the statuses, then the stream once more: a status in the hash is in the stream
+    // (one script writes both), so one we still have not seen is from before the cursor.
+    const latest = await getRun(runId);
+    await stream.replay();
+    if (latest) stream.observeEarlier(statusesOf(latest));
+    stream.goLive();
+    stream.finishIfComplete();
   } catch (error) {
     connection.close();
     throw error;
   }
-  await catchUpWithHash(connection, completion, runId);
   return connection.response;
-}
-
-/**
- * Statuses published between our first read and the subscription are only in the hash. If
- * they say the run is over, first let every message Redis already sent us be delivered
- * (drain), and only then count the hash's statuses: counting them earlier would let a live
- * status end the stream while messages before it are still in flight.
- */
-async function catchUpWithHash(connection: SseConnection, completion: RunCompletion, runId: string): Promise<void> {
-  const latest = await getRun(runId).catch(() => null);
-  const fromHash = Object.entries(latest ? statusesOf(latest) : {});
-  if (latest?.status === "completed") await getSubscriber().drain().catch(() => undefined);
-  for (const [variationId, status] of fromHash) {
-    if (status) completion.observe(variationId, status);
-  }
-  finishIfComplete(connection, completion, runId);
 }

@@ -4,6 +4,7 @@
  */
 import "server-only";
 import { keys } from "./channels";
+import { serverEnv } from "./env";
 import { ApiError } from "./errors";
 import {
   isTerminal,
@@ -39,6 +40,7 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
     variationIds: variationIds(request.variations),
     createdAt: new Date().toISOString(),
   };
+  const { RUN_TTL_SECONDS, RUN_STREAM_MAXLEN } = serverEnv();
   await getRedis()
     .multi()
     .hset(keys.runMeta(run.runId), {
@@ -46,7 +48,12 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
       agent: run.agent,
       variations: run.variationIds.join(","),
       created_at: run.createdAt,
+      // Read by the publish script: agents need not know them.
+      ttl_seconds: RUN_TTL_SECONDS,
+      stream_maxlen: RUN_STREAM_MAXLEN,
     })
+    // A run nobody ever publishes to expires too; each message pushes this back.
+    .expire(keys.runMeta(run.runId), RUN_TTL_SECONDS)
     .zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId)
     .exec();
   return run;
@@ -94,12 +101,16 @@ export async function listRuns(limit = RUNS_PAGE_SIZE): Promise<Run[]> {
   for (const id of ids) pipeline.hgetall(keys.runMeta(id)).hgetall(keys.runVariations(id));
   const results = (await pipeline.exec()) ?? [];
   const runs: Run[] = [];
+  const expired: string[] = [];
   ids.forEach((id, i) => {
     const meta = results[i * 2]?.[1] as Record<string, string> | undefined;
     const statuses = results[i * 2 + 1]?.[1] as Record<string, string> | undefined;
     const run = meta && statuses ? toRun(id, meta, statuses) : null;
     if (run) runs.push(run);
+    else if (meta && Object.keys(meta).length === 0) expired.push(id);
   });
+  // A member of a sorted set cannot expire with its run: drop runs whose keys are gone.
+  if (expired.length > 0) await redis.zrem(keys.runsIndex(), ...expired);
   return runs;
 }
 

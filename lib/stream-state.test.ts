@@ -92,4 +92,34 @@ describe("applyEvents", () => {
     ]);
     expect(next).toEqual(start);
   });
+
+  it("applies an error reported after plain text lines (the log backend numbers it after the last message)", () => {
+    const state = applyEvents(initialStreamState(), [
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 5, content: "x" } },
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 5, fragment: 1, content: "Traceback\n" } },
+      { event: "agent_error", data: { ...at, variation_id: "var-1", sequence: 6, error: "kubectl exited" } },
+    ]);
+    expect(state.variations["var-1"]).toMatchObject({ status: "failed", error: "kubectl exited", gaps: [{ from: 1, to: 4 }] });
+  });
+
+  it("records gaps in a variation's sequence instead of hiding them", () => {
+    const output = (sequence: number): SseEvent => ({ event: "agent_output", data: { ...at, variation_id: "var-1", sequence, content: String(sequence) } });
+    const state = applyEvents(initialStreamState(), [output(1), output(2), output(5), output(6), output(9)]);
+    expect(state.variations["var-1"]!.gaps).toEqual([{ from: 3, to: 4 }, { from: 7, to: 8 }]);
+    expect(state.variations["var-1"]!.output).toBe("12569");
+  });
+
+  it("on reset, replaces what it shows with the history that follows", () => {
+    const before = applyEvents(initialStreamState([{ variation_id: "var-1", status: null }]), [
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 1, content: "old " } },
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 2, content: "text" } },
+    ]);
+    const after = applyEvents(before, [
+      { event: "reset", data: { run_id: at.run_id, reason: "trimmed" } },
+      { event: "agent_output", data: { ...at, variation_id: "var-1", sequence: 40, content: "kept" } },
+    ]);
+    expect(after.variations["var-1"]).toMatchObject({ output: "kept", gaps: [{ from: 1, to: 39 }] });
+    expect(after.order).toEqual(["var-1"]);
+    expect(after.resets).toBe(1);
+  });
 });

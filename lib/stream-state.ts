@@ -22,6 +22,8 @@ export interface VariationState {
   lastSequence: number;
   /** The newest event applied, to skip events seen again after a reconnect. */
   applied: AppliedMark;
+  /** Sequence numbers that never arrived (lost or trimmed messages), shown rather than hidden. */
+  gaps: { from: number; to: number }[];
 }
 
 /**
@@ -42,10 +44,12 @@ export interface RunStreamState {
   runComplete: boolean;
   /** Events skipped because they had been applied already (a replayed stream). */
   duplicatesSkipped: number;
+  /** How often the server said to start over (history trimmed past our resume point). */
+  resets: number;
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] } };
+  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [] };
 }
 
 export function initialStreamState(
@@ -56,10 +60,11 @@ export function initialStreamState(
     order: variations.map((v) => v.variation_id),
     runComplete: false,
     duplicatesSkipped: 0,
+    resets: 0,
   };
 }
 
-type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" }>;
+type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" | "reset" }>;
 
 /** Marks `v` with the event unless it was applied already; false means skip it. */
 function markApplied(v: VariationState, { event, data }: VariationEvent): boolean {
@@ -74,10 +79,11 @@ function markApplied(v: VariationState, { event, data }: VariationEvent): boolea
 /** Apply a batch of events. Returns a new state; untouched variations keep their identity. */
 export function applyEvents(state: RunStreamState, events: readonly SseEvent[]): RunStreamState {
   if (events.length === 0) return state;
-  const variations = { ...state.variations };
+  let variations = { ...state.variations };
   const order = [...state.order];
   let runComplete = state.runComplete;
   let duplicatesSkipped = state.duplicatesSkipped;
+  let resets = state.resets;
   const touched = new Set<string>();
 
   const variation = (id: string): VariationState => {
@@ -97,6 +103,14 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
 
   for (const item of events) {
     if (item.event === "stream_open" || item.event === "heartbeat") continue;
+    if (item.event === "reset") {
+      // The whole retained history follows: it replaces what is shown, panes stay in place.
+      variations = Object.fromEntries(order.map((id) => [id, emptyVariation(id)]));
+      touched.clear();
+      runComplete = false;
+      resets += 1;
+      continue;
+    }
     if (item.event === "run_complete") {
       runComplete = true;
       for (const [id, status] of Object.entries(item.data.statuses)) variation(id).status = status;
@@ -106,6 +120,10 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
     if (!markApplied(v, item)) {
       duplicatesSkipped += 1;
       continue;
+    }
+    const isNewMessage = item.data.sequence > v.lastSequence && !(item.event === "agent_output" && item.data.fragment);
+    if (isNewMessage && item.data.sequence > v.lastSequence + 1) {
+      v.gaps = [...v.gaps, { from: v.lastSequence + 1, to: item.data.sequence - 1 }];
     }
     v.lastSequence = Math.max(v.lastSequence, item.data.sequence);
     switch (item.event) {
@@ -130,5 +148,5 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         break;
     }
   }
-  return { variations, order, runComplete, duplicatesSkipped };
+  return { variations, order, runComplete, duplicatesSkipped, resets };
 }

@@ -11,8 +11,8 @@ import type { BatchV1Api, V1JobStatus } from "@kubernetes/client-node";
 import { keys } from "../channels";
 import { serverEnv } from "../env";
 import { ApiError } from "../errors";
-import { isTerminal, variationStatusSchema, type AgentMessage } from "../events";
-import { publishMessage } from "../publish";
+import { isTerminal, variationStatusSchema } from "../events";
+import { failureMessage, publishMessage } from "../publish";
 import { getRedis } from "../redis";
 import type { NewRun } from "../runs";
 import { buildJobSpec, jobName } from "./job-spec";
@@ -168,18 +168,10 @@ async function checkJob(api: BatchV1Api, namespace: string, runId: string, varia
   return true;
 }
 
-function reportFailure(runId: string, variationId: string, error: string): Promise<void> {
-  const message: AgentMessage = {
-    type: "status",
-    content: "failed",
-    run_id: runId,
-    variation_id: variationId,
-    // The agent's own counter is not visible from here; nothing orders statuses by it.
-    sequence: 1,
-    timestamp: new Date().toISOString(),
-    metadata: { error },
-  };
-  return publishMessage(getRedis(), message).catch((publishError: Error) => {
-    console.error(`[runwatch] could not report failed Job ${runId}/${variationId}: ${publishError.message}`);
-  });
+async function reportFailure(runId: string, variationId: string, error: string): Promise<void> {
+  try {
+    await publishMessage(getRedis(), await failureMessage(getRedis(), { runId, variationId, error }));
+  } catch (publishError) {
+    console.error(`[runwatch] could not report failed Job ${runId}/${variationId}: ${(publishError as Error).message}`);
+  }
 }

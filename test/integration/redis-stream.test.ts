@@ -196,13 +196,13 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     expect((await response.json()).error).toMatchObject({ code: "not_found" });
   });
 
-  it("sends run_complete at once for a run that already finished", async () => {
+  it("sends a finished run's whole history, then run_complete, and ends", async () => {
     const run = await newRun(1);
     const [agent] = publishers(redisClient(), run);
+    await agent!.output("done");
     await agent!.status("completed");
     const { reader } = await openStream(run.runId);
-    const [event] = await reader!.waitForEvents(1);
-    expect(event?.event).toBe("run_complete");
     await reader!.ended;
+    expect(reader!.events.map((e) => e.event)).toEqual(["agent_output", "agent_status", "agent_complete", "run_complete"]);
   });
 });

@@ -83,10 +83,11 @@ function waitUntil(check: () => boolean, describe: () => string, timeoutMs: numb
 export type Backend = "redis" | "kubectl";
 
 /** Calls a stream route handler the way Next would and reads its SSE body. */
-export async function openStream(runId: string, backend: Backend = "redis"): Promise<{ response: Response; reader: SseReader | null }> {
+export async function openStream(runId: string, backend: Backend = "redis", lastEventId?: string): Promise<{ response: Response; reader: SseReader | null }> {
   const controller = new AbortController();
   const path = backend === "redis" ? "stream/redis" : "stream";
-  const request = new Request(`http://localhost/api/v1/runs/${encodeURIComponent(runId)}/${path}`, { signal: controller.signal });
+  const headers = lastEventId ? { "Last-Event-ID": lastEventId } : undefined;
+  const request = new Request(`http://localhost/api/v1/runs/${encodeURIComponent(runId)}/${path}`, { signal: controller.signal, headers });
   const route = backend === "redis" ? redisStreamRoute : logStreamRoute;
   const response = await route(request, { params: Promise.resolve({ runId }) });
   if (!response.ok || !response.body) return { response, reader: null };

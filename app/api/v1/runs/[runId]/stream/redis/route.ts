@@ -5,11 +5,16 @@ import { openRedisRunStream } from "@/lib/run-stream";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-/** SSE of one run, from Redis pub/sub. Errors (bad id, unknown run, Redis down) are JSON answers sent before the stream opens. */
+/**
+ * SSE of one run from Redis: its history after Last-Event-ID (the header EventSource sends, or
+ * ?lastEventId=), then live. Errors (bad id or cursor, unknown run, Redis down) are JSON
+ * answers sent before the stream opens.
+ */
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     const { runId } = await params;
-    return await openRedisRunStream(runId, request.signal);
+    const lastEventId = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("lastEventId");
+    return await openRedisRunStream(runId, request.signal, lastEventId);
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]/stream/redis");
   }
