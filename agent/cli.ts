@@ -10,6 +10,9 @@ import { runDemoAgent } from "./demo-agent";
 import { readAgentEnv } from "./env";
 import { AgentPublisher } from "./publisher";
 
+/** How long an agent that has finished waits for Redis to take its last messages. */
+const FLUSH_TIMEOUT_MS = 120_000;
+
 async function main(): Promise<number> {
   let env;
   try {
@@ -19,7 +22,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const redis = new Redis(env.REDIS_URL, {
-    maxRetriesPerRequest: 3,
+    // The publisher's outbox keeps and retries messages (bounded, in order); ioredis's own
+    // offline queue would grow without limit, so commands fail fast while Redis is away.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
     connectionName: `runwatch:agent:${env.RUNWATCH_RUN_ID}:${env.RUNWATCH_VARIATION_ID}`,
   });
   redis.on("error", (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
@@ -32,20 +38,25 @@ async function main(): Promise<number> {
 
   const stop = (signal: string) => {
     process.stderr.write(`received ${signal}, stopping\n`);
-    void publisher
-      .status("failed", { error: `stopped by ${signal}` })
-      .finally(() => process.exit(1));
+    void publisher.status("failed", { error: `stopped by ${signal}` });
+    void publisher.flush(5_000).finally(() => process.exit(1));
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 
   try {
     await runDemoAgent(publisher, { prompt: env.RUNWATCH_PROMPT, seed, speed: env.DEMO_AGENT_SPEED });
+    const unsent = await publisher.flush(FLUSH_TIMEOUT_MS);
+    if (unsent > 0) {
+      process.stderr.write(`demo agent: Redis stayed unreachable for ${FLUSH_TIMEOUT_MS / 1000} s; ${unsent} message(s) never reached it\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     const reason = (error as Error).message;
     process.stderr.write(`demo agent failed: ${reason}\n`);
-    await publisher.status("failed", { error: reason }).catch(() => undefined);
+    void publisher.status("failed", { error: reason });
+    await publisher.flush(FLUSH_TIMEOUT_MS);
     return 1;
   } finally {
     await redis.quit().catch(() => redis.disconnect());

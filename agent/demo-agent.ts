@@ -16,6 +16,10 @@ const METRIC_EVERY_TOKENS = 25;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Messages are not awaited: they go to the publisher's outbox, so the agent keeps working while
+ * Redis is away; the caller flushes the outbox before exiting.
+ */
 export async function runDemoAgent(publisher: AgentPublisher, options: DemoAgentOptions): Promise<void> {
   const sleep = options.sleep ?? defaultSleep;
   const scaled = (ms: number) => sleep(ms / options.speed);
@@ -23,25 +27,25 @@ export async function runDemoAgent(publisher: AgentPublisher, options: DemoAgent
   let tokens = 0;
   let characters = 0;
 
-  await publisher.status("starting");
+  void publisher.status("starting");
   let running = false;
   for (const step of demoScript(options.prompt, options.seed)) {
     if (step.kind === "pause") {
       await scaled(step.ms);
     } else if (step.kind === "log") {
-      await publisher.log(step.text, step.level);
+      void publisher.log(step.text, step.level);
     } else {
       if (!running) {
         running = true;
-        await publisher.status("running");
+        void publisher.status("running");
       }
       await scaled(step.delayMs);
-      await publisher.output(step.text);
+      void publisher.output(step.text);
       tokens += 1;
       characters += step.text.length;
-      if (tokens % METRIC_EVERY_TOKENS === 0) await publisher.metric({ tokens, characters });
+      if (tokens % METRIC_EVERY_TOKENS === 0) void publisher.metric({ tokens, characters });
     }
   }
-  await publisher.metric({ tokens, characters, duration_ms: Date.now() - startedAt });
-  await publisher.status("completed");
+  void publisher.metric({ tokens, characters, duration_ms: Date.now() - startedAt });
+  void publisher.status("completed");
 }

@@ -11,7 +11,7 @@ import {
   type LogLevel,
   type VariationStatus,
 } from "../lib/events";
-import { publishMessage } from "../lib/publish";
+import { PublishQueue } from "./publish-queue";
 
 export interface PublisherOptions {
   redis: Redis;
@@ -19,6 +19,10 @@ export interface PublisherOptions {
   variationId: string;
   /** Where the JSON line of each message goes; stdout by default. */
   writeLine?: (line: string) => void;
+  /** Messages kept while Redis is unreachable (see PublishQueue). */
+  maxBufferedMessages?: number;
+  /** Where the outbox reports trouble; stderr by default. */
+  log?: (line: string) => void;
 }
 
 type Body =
@@ -30,9 +34,16 @@ type Body =
 export class AgentPublisher {
   private sequence = 0;
   private readonly writeLine: (line: string) => void;
+  private readonly outbox: PublishQueue;
 
   constructor(private readonly options: PublisherOptions) {
     this.writeLine = options.writeLine ?? ((line) => process.stdout.write(`${line}\n`));
+    this.outbox = new PublishQueue({ redis: options.redis, maxMessages: options.maxBufferedMessages, log: options.log });
+  }
+
+  /** Wait (at most `timeoutMs`) until Redis has every message; answers how many it still lacks. */
+  flush(timeoutMs: number): Promise<number> {
+    return this.outbox.flush(timeoutMs);
   }
 
   /** Messages sent so far; the last sequence number used. */
@@ -56,6 +67,11 @@ export class AgentPublisher {
     return this.send({ type: "metric", content });
   }
 
+  /**
+   * Print the message and queue it for Redis. The promise settles once Redis has it (or it was
+   * given up on) and never rejects: while Redis is away an agent may go on working without
+   * awaiting it, and `flush()` before exiting.
+   */
   private async send(body: Body): Promise<AgentMessage> {
     const message = agentMessageSchema.parse({
       metadata: {},
@@ -67,7 +83,7 @@ export class AgentPublisher {
     });
     // stdout first: the log-following backend still sees the message if Redis is down.
     this.writeLine(JSON.stringify(message));
-    await publishMessage(this.options.redis, message);
+    await this.outbox.push(message);
     return message;
   }
 }
