@@ -114,7 +114,9 @@ class RunStream {
     for (;;) {
       const start = this.lastSent ? `(${this.lastSent}` : "-";
       const page = await getRedis().xrange(keys.runEvents(this.runId), start, "+", "COUNT", PAGE_SIZE);
-      for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
+      this.connection.batch(() => {
+        for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
+      });
       if (page.length < PAGE_SIZE || this.connection.closed) return;
     }
   }
