@@ -47,6 +47,10 @@ async function main(): Promise<number> {
   try {
     await runDemoAgent(publisher, { prompt: env.RUNWATCH_PROMPT, seed, speed: env.DEMO_AGENT_SPEED });
     const unsent = await publisher.flush(FLUSH_TIMEOUT_MS);
+    if (publisher.fatalError) {
+      process.stderr.write(`demo agent: ${publisher.fatalError}; its messages were not published\n`);
+      return 1;
+    }
     if (unsent > 0) {
       process.stderr.write(`demo agent: Redis stayed unreachable for ${FLUSH_TIMEOUT_MS / 1000} s; ${unsent} message(s) never reached it\n`);
       return 1;

@@ -43,6 +43,11 @@ export class PublishQueue {
     return this.pending.length;
   }
 
+  /** Why publishing stopped for good (the run does not exist or has expired); null while it works. */
+  get fatalError(): string | null {
+    return this.fatal === "closed" ? null : this.fatal;
+  }
+
   /** Queue a message; the promise settles when Redis has it (or it was given up on). Never rejects. */
   push(message: AgentMessage): Promise<void> {
     if (this.fatal) return Promise.resolve();

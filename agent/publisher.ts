@@ -46,6 +46,11 @@ export class AgentPublisher {
     return this.outbox.flush(timeoutMs);
   }
 
+  /** Set once Redis refused this run for good (unknown or expired): nothing more will reach it. */
+  get fatalError(): string | null {
+    return this.outbox.fatalError;
+  }
+
   /** Messages sent so far; the last sequence number used. */
   get lastSequence(): number {
     return this.sequence;

@@ -14,8 +14,8 @@ import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunMan
 import { keys } from "./channels";
 import { agentBaseEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
-import { isTerminal, variationStatusSchema, type CreateRunRequest } from "./events";
-import { failureMessage, publishMessage } from "./publish";
+import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
+import { publishFailure } from "./publish";
 import { getRedis } from "./redis";
 import { createRun, type NewRun } from "./runs";
 
@@ -193,11 +193,11 @@ async function hasFinalStatus(spec: AgentProcessSpec, sawOnStdout: boolean): Pro
 }
 
 async function reportFailure(spec: AgentProcessSpec, lastSequence: number, reason: string, exitCode: number | null): Promise<void> {
-  const { runId, variationId } = spec;
-  const message = await failureMessage(getRedis(), { runId, variationId, error: `Agent ${reason}`, exitCode, atLeast: lastSequence + 1 });
-  // In the stdout log too: the log backend learns of the crash from there.
-  appendStdoutLine(runId, variationId, JSON.stringify(message));
-  await publishMessage(getRedis(), message).catch((error: Error) => {
-    console.error(`[runwatch] could not report failed agent ${runId}/${variationId}: ${error.message}`);
+  const report = { runId: spec.runId, variationId: spec.variationId, error: `Agent ${reason}`, exitCode, atLeast: lastSequence + 1 };
+  // In the stdout log too: the log backend learns of the crash from there, even with Redis down.
+  const writeToLog = (message: AgentMessage) => appendStdoutLine(spec.runId, spec.variationId, JSON.stringify(message));
+  await publishFailure(getRedis(), report, writeToLog).catch((error: Error) => {
+    console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId} to Redis: ${error.message}`);
+    writeToLog({ type: "status", content: "failed", run_id: spec.runId, variation_id: spec.variationId, sequence: lastSequence + 1, timestamp: new Date().toISOString(), metadata: { error: report.error, ...(exitCode !== null ? { exit_code: exitCode } : {}) } });
   });
 }

@@ -76,16 +76,16 @@ export async function publishMessage(redis: Redis, message: AgentMessage): Promi
   }
 }
 
-/**
- * A `failed` status the server reports for an agent that could not (crash, kill, a Job that
- * never ran). Its sequence follows the last one Redis accepted (or `atLeast`, what the agent
- * printed), or the script would take it for a retry and drop it.
- */
-export async function failureMessage(
-  redis: Redis,
-  { runId, variationId, error, exitCode, atLeast = 1 }: { runId: string; variationId: string; error: string; exitCode?: number | null; atLeast?: number },
-): Promise<AgentMessage> {
-  const last = await redis.hget(keys.runSequences(runId), variationId).then(Number, () => 0);
+export interface FailureReport {
+  runId: string;
+  variationId: string;
+  error: string;
+  exitCode?: number | null;
+  /** A sequence the report must at least have (what the agent printed). */
+  atLeast?: number;
+}
+
+function failureMessage({ runId, variationId, error, exitCode, atLeast = 1 }: FailureReport, last: number): AgentMessage {
   return {
     type: "status",
     content: "failed",
@@ -95,4 +95,22 @@ export async function failureMessage(
     timestamp: new Date().toISOString(),
     metadata: { error, ...(exitCode !== null && exitCode !== undefined ? { exit_code: exitCode } : {}) },
   };
+}
+
+/**
+ * Publish a `failed` status for an agent that could not (crash, kill, a Job that never ran).
+ * Its sequence must follow the last one Redis accepted, or the script takes it for a retry and
+ * ignores it; an agent's outbox may still publish in between, so try again on a fresh read.
+ * `onMessage` sees each message tried (the local orchestrator also writes it to the log).
+ */
+export async function publishFailure(redis: Redis, report: FailureReport, onMessage?: (message: AgentMessage) => void): Promise<AgentMessage> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const last = Number((await redis.hget(keys.runSequences(report.runId), report.variationId)) ?? 0);
+    const message = failureMessage(report, last);
+    if ((await publishMessage(redis, message)) !== null) {
+      onMessage?.(message);
+      return message;
+    }
+  }
+  throw new Error(`the failure report for ${report.runId}/${report.variationId} kept losing the race with the agent's own messages`);
 }

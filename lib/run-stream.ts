@@ -118,6 +118,7 @@ class RunStream {
         for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
       });
       if (page.length < PAGE_SIZE || this.connection.closed) return;
+      await this.connection.waitForRoom();
     }
   }
 
@@ -188,18 +189,27 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
       onGap: () => connection.close(),
     });
     connection.onClose(() => void unsubscribe());
-    if (cursor && (await isTrimmedAfter(runId, cursor))) stream.reset(`events after ${cursor} were trimmed from the run's history (RUN_STREAM_MAXLEN)`);
-    await stream.replay();
-    // Read the statuses, then the stream once more: a status in the hash is in the stream
-    // (one script writes both), so one we still have not seen is from before the cursor.
-    const latest = await getRun(runId);
-    await stream.replay();
-    if (latest) stream.observeEarlier(statusesOf(latest));
-    stream.goLive();
-    stream.finishIfComplete();
   } catch (error) {
     connection.close();
     throw error;
   }
+  // The history is sent from inside the response, paced by the viewer: a long one must not be
+  // queued whole before the first byte leaves.
+  void catchUp(stream, runId, cursor).catch((error: Error) => {
+    console.warn(`[runwatch] run ${runId}: replay failed (${error.message}); ending the stream so the viewer resumes`);
+    connection.close();
+  });
   return connection.response;
+}
+
+async function catchUp(stream: RunStream, runId: string, cursor: string | null): Promise<void> {
+  if (cursor && (await isTrimmedAfter(runId, cursor))) stream.reset(`events after ${cursor} were trimmed from the run's history (RUN_STREAM_MAXLEN)`);
+  await stream.replay();
+  // Read the statuses, then the stream once more: a status in the hash is in the stream (one
+  // script writes both), so one we still have not seen is from before the cursor.
+  const latest = await getRun(runId);
+  await stream.replay();
+  if (latest) stream.observeEarlier(statusesOf(latest));
+  stream.goLive();
+  stream.finishIfComplete();
 }

@@ -27,6 +27,8 @@ export class SseConnection {
       start: (controller) => {
         this.controller = controller;
       },
+      // The reader took something: whoever waits for room may write again.
+      pull: () => this.wakeWriters(),
       cancel: () => this.close(),
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     this.response = new Response(body, { headers: SSE_HEADERS });
@@ -75,6 +77,7 @@ export class SseConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.signal.removeEventListener("abort", this.onAbort);
+    this.wakeWriters();
     for (const fn of this.teardown.splice(0)) {
       try {
         fn();
@@ -91,6 +94,23 @@ export class SseConnection {
   }
 
   private readonly onAbort = (): void => this.close();
+
+  private roomWaiters: (() => void)[] = [];
+
+  private wakeWriters(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Resolves when the viewer has read enough that more may be queued (or the connection is
+   * closed). A replay of a long history waits on it between pages, so it is paced by the
+   * viewer instead of queueing the whole history at once (which the slow-viewer limit would cut).
+   */
+  async waitForRoom(): Promise<void> {
+    while (!this.closed && (this.controller.desiredSize ?? 0) <= 0) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
 
   /**
    * Run `fn` with writes gathered into one chunk: a replayed page of 1,000 events costs one

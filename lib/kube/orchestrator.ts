@@ -12,7 +12,7 @@ import { keys } from "../channels";
 import { serverEnv } from "../env";
 import { ApiError } from "../errors";
 import { isTerminal, variationStatusSchema } from "../events";
-import { failureMessage, publishMessage } from "../publish";
+import { publishFailure } from "../publish";
 import { getRedis } from "../redis";
 import type { NewRun } from "../runs";
 import { buildJobSpec, jobName } from "./job-spec";
@@ -170,7 +170,7 @@ async function checkJob(api: BatchV1Api, namespace: string, runId: string, varia
 
 async function reportFailure(runId: string, variationId: string, error: string): Promise<void> {
   try {
-    await publishMessage(getRedis(), await failureMessage(getRedis(), { runId, variationId, error }));
+    await publishFailure(getRedis(), { runId, variationId, error });
   } catch (publishError) {
     console.error(`[runwatch] could not report failed Job ${runId}/${variationId}: ${(publishError as Error).message}`);
   }

@@ -6,7 +6,7 @@ import type { EventSourceMessage } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import { keys, runKeys } from "@/lib/channels";
 import type { AgentMessage } from "@/lib/events";
-import { publishMessage, UnknownRunError } from "@/lib/publish";
+import { publishFailure, publishMessage, UnknownRunError } from "@/lib/publish";
 import { listRuns } from "@/lib/runs";
 import { eventually, newRun, openStream, publishers, setupTestRedis } from "../support/helpers";
 
@@ -106,6 +106,22 @@ describe("durable runs", () => {
     ]);
   });
 
+  it("replays a history larger than the slow-viewer limit (8 MiB), paced by the viewer", async () => {
+    const run = await newRun(1);
+    const chunk = "x".repeat(600);
+    const publishes: Promise<string | null>[] = [];
+    for (let sequence = 1; sequence <= 20_000; sequence++) {
+      // Sent without waiting: ioredis writes them in order, and Redis runs them in that order.
+      publishes.push(publishMessage(redisClient(), { type: "output", content: chunk, run_id: run.runId, variation_id: "var-1", sequence, timestamp: new Date().toISOString(), metadata: {} }));
+    }
+    await Promise.all(publishes);
+    await publishMessage(redisClient(), { type: "status", content: "completed", run_id: run.runId, variation_id: "var-1", sequence: 20_001, timestamp: new Date().toISOString(), metadata: {} });
+    const { reader } = await openStream(run.runId);
+    await reader!.ended;
+    expect(reader!.events.filter((e) => e.event === "agent_output")).toHaveLength(20_000); // ~13 MB
+    expect(reader!.events.at(-1)?.event).toBe("run_complete");
+  });
+
   it("answers a trimmed cursor with reset, then the whole retained history", async () => {
     const run = await newRun(1);
     await redisClient().hset(keys.runMeta(run.runId), "stream_maxlen", 10);
@@ -147,6 +163,18 @@ describe("durable runs", () => {
     expect(await redisClient().xlen(keys.runEvents(run.runId))).toBe(1);
     await expect(publishMessage(redisClient(), { ...message, run_id: "run-zzzzzzzzzzzz" })).rejects.toBeInstanceOf(UnknownRunError);
     expect(await redisClient().exists(keys.runEvents("run-zzzzzzzzzzzz"))).toBe(0);
+  });
+
+  it("numbers a server failure report after the agent's last accepted message", async () => {
+    const run = await newRun(1);
+    const [agent] = publishers(redisClient(), run);
+    await agent!.output("a");
+    await agent!.output("b");
+    const report = await publishFailure(redisClient(), { runId: run.runId, variationId: "var-1", error: "OOMKilled" });
+    expect(report.sequence).toBe(3);
+    expect(await redisClient().hget(keys.runVariations(run.runId), "var-1")).toBe("failed");
+    const again = await publishFailure(redisClient(), { runId: run.runId, variationId: "var-1", error: "x", atLeast: 10 });
+    expect(again.sequence).toBe(10);
   });
 
   it("expires every key of a run RUN_TTL_SECONDS after its last message, and the runs list drops it", async () => {

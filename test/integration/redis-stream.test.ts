@@ -117,12 +117,14 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     // messages back: the route's next hash read then says "completed" before any arrived.
     const spy = vi.spyOn(subscriber, "subscribe").mockImplementationOnce(async (...args) => {
       const unsubscribe = await subscribe(...args);
-      socket().pause();
+      const paused = socket();
+      paused.pause();
       await a!.status("running");
       for (let i = 0; i < 50; i++) await a!.output(`${i} `);
       await a!.status("completed");
       await b!.status("failed", { error: "gave up" });
-      setTimeout(() => socket().resume(), 200);
+      // The same socket object: by then the suite may have closed and replaced the connection.
+      setTimeout(() => paused.resume(), 200);
       return unsubscribe;
     });
     try {
@@ -140,7 +142,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
       ]);
     } finally {
       spy.mockRestore();
-      socket().resume();
+      socket()?.resume();
     }
   });
 
