@@ -33,6 +33,10 @@ export class AppServer {
     return new AppServer(port, fullEnv, redis, dir);
   }
 
+  get redisUrl(): string {
+    return this.redis.url;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
