@@ -29,6 +29,15 @@ async function main(): Promise<number> {
     connectionName: `runwatch:agent:${env.RUNWATCH_RUN_ID}:${env.RUNWATCH_VARIATION_ID}`,
   });
   redis.on("error", (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
+  // Give the first connection a moment, so the outbox does not start by failing; if Redis is
+  // down, the agent starts anyway and its outbox keeps the messages.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   const publisher = new AgentPublisher({
     redis,
     runId: env.RUNWATCH_RUN_ID,

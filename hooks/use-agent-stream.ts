@@ -77,13 +77,13 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
   const retry = useCallback(() => client.current?.retry(), []);
   const current = session.url === url ? session : freshSession(url);
   const known = options.variations;
-  // Panes for variations the REST API knows about but the stream has not mentioned yet.
+  // The run's own order of panes (a replay may mention var-2 first), and panes for variations
+  // the REST API knows about but the stream has not mentioned yet.
   const stream = useMemo(() => {
-    const missing = (known ?? []).filter((v) => !current.stream.variations[v.variation_id]);
-    if (missing.length === 0) return current.stream;
+    if (!known || known.length === 0) return current.stream;
     const variations = { ...current.stream.variations };
-    for (const v of missing) variations[v.variation_id] = emptyVariation(v.variation_id, v.status);
-    const knownIds = new Set((known ?? []).map((v) => v.variation_id));
+    for (const v of known) variations[v.variation_id] ??= emptyVariation(v.variation_id, v.status);
+    const knownIds = new Set(known.map((v) => v.variation_id));
     const order = [...knownIds, ...current.stream.order.filter((id) => !knownIds.has(id))];
     return { ...current.stream, variations, order };
   }, [known, current.stream]);
