@@ -25,10 +25,17 @@ export interface PublisherOptions {
   log?: (line: string) => void;
 }
 
+export interface StatusMetadata {
+  error?: string;
+  exit_code?: number;
+  /** The control message this status acknowledges. */
+  control_id?: string;
+}
+
 type Body =
   | { type: "output"; content: string }
   | { type: "log"; content: string; metadata: { level: LogLevel } }
-  | { type: "status"; content: VariationStatus; metadata: { error?: string; exit_code?: number } }
+  | { type: "status"; content: VariationStatus; metadata: StatusMetadata }
   | { type: "metric"; content: Record<string, number> };
 
 export class AgentPublisher {
@@ -64,7 +71,7 @@ export class AgentPublisher {
     return this.send({ type: "log", content, metadata: { level } });
   }
 
-  status(status: VariationStatus, metadata: { error?: string; exit_code?: number } = {}) {
+  status(status: VariationStatus, metadata: StatusMetadata = {}) {
     return this.send({ type: "status", content: status, metadata });
   }
 

@@ -17,6 +17,10 @@ export const channels = {
   control: (runId: string) => `${PREFIX}:${runId}:control`,
   /** Pattern covering every channel of one run; callers must pass a validated run id. */
   runPattern: (runId: string) => `${PREFIX}:${runId}:*`,
+  /** Every run's status channel: the runs feed (GET /api/v1/stream) listens to these. */
+  allStatuses: () => `${PREFIX}:*:status`,
+  /** A run was created or its winner chosen ({"run_id", "change"}); for the runs feed. */
+  runsChanged: () => "runs:changed",
 } as const;
 
 /**
@@ -32,13 +36,20 @@ export const keys = {
   runEvents: (runId: string) => `${PREFIX}:{${runId}}:events`,
   /** Hash: variation id -> highest sequence accepted; makes a retried publish a no-op. */
   runSequences: (runId: string) => `${PREFIX}:{${runId}}:sequences`,
+  /** Stream: the run's control messages, in order; agents replay it so none is missed. */
+  runControl: (runId: string) => `${PREFIX}:{${runId}}:control`,
+  /**
+   * String with a TTL that a live agent keeps renewing (its last beat, ISO time). The issue's
+   * `agent:<run>:<variation>:heartbeat`, with the run id as hash tag like the run's keys.
+   */
+  agentHeartbeat: (runId: string, variationId: string) => `agent:{${runId}}:${variationId}:heartbeat`,
   /** Sorted set of run ids scored by creation time (ms), for the runs list. */
   runsIndex: () => "runs:index",
 } as const;
 
 /** Every key of one run: what expires RUN_TTL_SECONDS after its last message. */
 export function runKeys(runId: string): string[] {
-  return [keys.runMeta(runId), keys.runEvents(runId), keys.runVariations(runId), keys.runSequences(runId)];
+  return [keys.runMeta(runId), keys.runEvents(runId), keys.runVariations(runId), keys.runSequences(runId), keys.runControl(runId)];
 }
 
 /** Defaults stored in each run's meta hash, so agents need not know them. */

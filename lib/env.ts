@@ -26,6 +26,18 @@ const serverEnvSchema = z.object({
   RUN_TTL_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_RUN_TTL_SECONDS),
   /** Messages a run's stream keeps (XADD MAXLEN ~); older ones are trimmed. */
   RUN_STREAM_MAXLEN: z.coerce.number().int().min(10).default(DEFAULT_STREAM_MAXLEN),
+  /** Agent presets besides the built-in demo (JSON with comments; lib/presets.ts). */
+  RUNWATCH_PRESETS_FILE: z.string().min(1).default("runwatch.presets.jsonc"),
+  /**
+   * The server as agents over HTTP reach it (the runner's RUNWATCH_API_URL). Default: this
+   * server on loopback, which is right for agents it starts itself.
+   */
+  RUNWATCH_AGENT_API_URL: optionalString,
+  /** An agent renews its heartbeat key with this TTL; the page marks it unresponsive once it lapses. */
+  AGENT_HEARTBEAT_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
+  /** How long the page waits for an agent to acknowledge pause/resume/stop before saying it did not. */
+  CONTROL_ACK_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** Where agent stdout/stderr logs are kept. */
   RUNWATCH_DATA_DIR: z.string().default(path.join(process.cwd(), ".data")),
   /**
@@ -66,6 +78,11 @@ export function serverEnv(): ServerEnv {
   }
   cached = result.data;
   return cached;
+}
+
+/** Base URL agents over HTTP post to. */
+export function agentApiUrl(env: ServerEnv = serverEnv()): string {
+  return env.RUNWATCH_AGENT_API_URL ?? `http://127.0.0.1:${env.PORT}`;
 }
 
 /** The few variables of ours an agent process inherits; the server's secrets stay here. */

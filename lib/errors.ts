@@ -6,6 +6,7 @@ import { ZodError } from "zod";
 
 const STATUS_BY_CODE = {
   bad_request: 400,
+  unauthorized: 401,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -36,7 +37,13 @@ export class ApiError extends Error {
   toResponse(): Response {
     return Response.json(
       { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } },
-      { status: this.status, headers: this.retryAfterSeconds ? { "Retry-After": String(this.retryAfterSeconds) } : {} },
+      {
+        status: this.status,
+        headers: {
+          ...(this.retryAfterSeconds ? { "Retry-After": String(this.retryAfterSeconds) } : {}),
+          ...(this.status === 401 ? { "WWW-Authenticate": 'Bearer realm="runwatch-agents"' } : {}),
+        },
+      },
     );
   }
 }

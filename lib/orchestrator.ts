@@ -9,13 +9,16 @@
 import "server-only";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunManifest } from "./agent-logs";
 import { keys } from "./channels";
+import { agentEnvFor } from "./agent-env";
 import { agentBaseEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
 import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
 import { publishFailure } from "./publish";
+import { expandEnv, resolvePresets, type Preset } from "./presets";
 import { getRedis } from "./redis";
 import { createRun, type NewRun } from "./runs";
 
@@ -59,74 +62,70 @@ function killChildrenOnExit(): void {
   });
 }
 
-export function agentCommand(agent: string): { command: string; args: string[] } {
-  if (agent === "demo") {
-    const cli = path.join(process.cwd(), "dist", "agent", "cli.mjs");
-    if (!fs.existsSync(cli)) {
-      throw new ApiError("internal", "The demo agent is not built (dist/agent/cli.mjs is missing): run `npm run build`.");
-    }
-    return { command: process.execPath, args: [cli] };
+/** The agent runner (agent/cli.ts): plays the demo, or runs a preset's command, for one variation. */
+export function runnerCommand(): { command: string; args: string[] } {
+  const cli = path.join(process.cwd(), "dist", "agent", "cli.mjs");
+  if (!fs.existsSync(cli)) {
+    throw new ApiError("internal", "The agent runner is not built (dist/agent/cli.mjs is missing): run `npm run build`.");
   }
-  throw new ApiError("bad_request", `agent: unknown agent "${agent}"`);
+  return { command: process.execPath, args: [cli] };
 }
 
-/** Create a run and start its agents. The agent is resolved first so a run is never created that cannot start. */
+/** Create a run and start its agents. Presets are resolved first so a run is never created that cannot start. */
 export async function startRun(request: CreateRunRequest): Promise<NewRun> {
-  if (serverEnv().RUNWATCH_ORCHESTRATOR === "kubernetes") return startKubernetesRun(request);
-  const command = agentCommand(request.agent);
+  const presets = resolvePresets(request.agents);
+  // A preset that names an unset ${VAR} is the request's problem (400) before any run exists.
+  for (const preset of presets) expandEnv(preset.env, process.env, preset.name);
+  if (serverEnv().RUNWATCH_ORCHESTRATOR === "kubernetes") return startKubernetesRun(request, presets);
+  const runner = runnerCommand();
+  const count = request.agents.length;
   const limit = serverEnv().MAX_RUNNING_AGENTS;
   // Slots are reserved before the first await, so concurrent requests cannot all pass the check.
-  if (running.size + reservedSlots + request.variations > limit) {
+  if (running.size + reservedSlots + count > limit) {
     const error = new ApiError(
       "too_many_requests",
-      `${running.size + reservedSlots} agent processes are running or starting and this run needs ${request.variations} more (limit ${limit}, MAX_RUNNING_AGENTS). Wait for a run to finish.`,
+      `${running.size + reservedSlots} agent processes are running or starting and this run needs ${count} more (limit ${limit}, MAX_RUNNING_AGENTS). Wait for a run to finish.`,
     );
     error.retryAfterSeconds = 10;
     throw error;
   }
-  reservedSlots += request.variations;
+  reservedSlots += count;
   try {
     fs.mkdirSync(path.join(serverEnv().RUNWATCH_DATA_DIR, "logs"), { recursive: true });
     const run = await createRun(request);
     writeRunManifest(run.runId, run.variationIds);
-    launchRun(run, command); // adds every process to `running` synchronously
+    launchRun(run, presets, runner); // adds every process to `running` synchronously
     return run;
   } finally {
-    reservedSlots -= request.variations;
+    reservedSlots -= count;
   }
 }
 
 /**
  * Agents as Kubernetes Jobs (lib/kube/orchestrator.ts, loaded only here). The cluster is
  * checked before the run is created, so a server without one refuses the run instead of
- * creating one nobody will ever run. The agent image runs the demo agent.
+ * creating one nobody will ever run. The agent image holds the runner; a command preset's
+ * program must be installed in it.
  */
-async function startKubernetesRun(request: CreateRunRequest): Promise<NewRun> {
+async function startKubernetesRun(request: CreateRunRequest, presets: Preset[]): Promise<NewRun> {
   const { launchKubernetesRun, loadBatchApi } = await import("./kube/orchestrator");
   await loadBatchApi(serverEnv().KUBE_CONTEXT);
   const run = await createRun(request);
-  await launchKubernetesRun(run);
+  await launchKubernetesRun(run, presets);
   return run;
 }
 
 /** Start every variation of a freshly created run; each promise settles when its agent has exited. */
-export function launchRun(run: NewRun, { command, args }: { command: string; args: string[] }): Promise<AgentExit>[] {
-  const { REDIS_URL, DEMO_AGENT_SPEED } = serverEnv();
-  return run.variationIds.map((variationId) =>
-    startAgentProcess({
-      runId: run.runId,
-      variationId,
-      command,
-      args,
-      env: {
-        REDIS_URL,
-        RUNWATCH_RUN_ID: run.runId,
-        RUNWATCH_VARIATION_ID: variationId,
-        RUNWATCH_PROMPT: run.prompt,
-        DEMO_AGENT_SPEED: String(DEMO_AGENT_SPEED),
-      },
-    }),
-  );
+export function launchRun(run: NewRun, presets: readonly Preset[], { command, args }: { command: string; args: string[] }): Promise<AgentExit>[] {
+  return run.variationIds.map((variationId, i) => {
+    let env: Record<string, string>;
+    try {
+      env = agentEnvFor(run, i, presets[i]!, serverEnv().REDIS_URL);
+    } catch (error) {
+      return reportFailure({ runId: run.runId, variationId, command, args, env: {} }, 0, `could not be started: ${(error as Error).message}`, null).then(() => ({ code: null, signal: null, reportedFailure: true }));
+    }
+    return startAgentProcess({ runId: run.runId, variationId, command, args, env });
+  });
 }
 
 /** Spawn one agent; the promise resolves when it has exited and any failure is reported. */
@@ -170,7 +169,9 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
             ? `was killed by ${signal}`
             : `exited with code ${code} without reporting a result`;
         const tail = readTailLines(paths.stderr, STDERR_TAIL_LINES).join("\n");
-        void reportFailure(spec, lastSequence, `${how}${tail ? `. Last stderr:\n${tail}` : ""}`, code).then(() =>
+        // A signal's conventional exit code (128 + its number), as a shell would report it.
+        const exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null);
+        void reportFailure(spec, lastSequence, `${how}${tail ? `. Last stderr:\n${tail}` : ""}`, exitCode).then(() =>
           resolve({ code, signal, reportedFailure: true }),
         );
       });

@@ -27,19 +27,19 @@ local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'm', ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[5]) end
 redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '","message":' .. ARGV[2] .. '}')
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return id
 `;
 
 type WithPublish = Redis & {
-  runwatchPublish(k1: string, k2: string, k3: string, k4: string, channel: string, json: string, variation: string, sequence: string, status: string): Promise<string | null>;
+  runwatchPublish(k1: string, k2: string, k3: string, k4: string, k5: string, channel: string, json: string, variation: string, sequence: string, status: string): Promise<string | null>;
 };
 
 /** EVALSHA with a fallback to EVAL on NOSCRIPT (ioredis's defineCommand), defined once per client. */
 function withScript(redis: Redis): WithPublish {
   const client = redis as WithPublish;
   if (typeof client.runwatchPublish !== "function") {
-    redis.defineCommand("runwatchPublish", { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+    redis.defineCommand("runwatchPublish", { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
   }
   return client;
 }
@@ -64,6 +64,7 @@ export async function publishMessage(redis: Redis, message: AgentMessage): Promi
       keys.runEvents(runId),
       keys.runVariations(runId),
       keys.runSequences(runId),
+      keys.runControl(runId),
       channelFor(message.type, runId, variationId),
       JSON.stringify(message),
       variationId,

@@ -3,7 +3,8 @@
  * agents update when they publish a status (see lib/publish.ts).
  */
 import "server-only";
-import { keys } from "./channels";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { channels, keys } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
 import {
@@ -27,27 +28,33 @@ export function requireRunId(value: string): string {
 export interface NewRun {
   runId: string;
   prompt: string;
-  agent: string;
+  /** The preset of each variation, in the order of variationIds. */
+  agents: string[];
   variationIds: string[];
   createdAt: string;
+  /** Handed to the run's agents; only its hash is stored. */
+  agentToken: string;
 }
 
 export async function createRun(request: CreateRunRequest): Promise<NewRun> {
   const run: NewRun = {
     runId: newRunId(),
     prompt: request.prompt,
-    agent: request.agent,
-    variationIds: variationIds(request.variations),
+    agents: request.agents,
+    variationIds: variationIds(request.agents.length),
     createdAt: new Date().toISOString(),
+    agentToken: newAgentToken(),
   };
   const { RUN_TTL_SECONDS, RUN_STREAM_MAXLEN } = serverEnv();
   await getRedis()
     .multi()
     .hset(keys.runMeta(run.runId), {
       prompt: run.prompt,
-      agent: run.agent,
+      agent: run.agents[0]!,
+      agents: run.agents.join(","),
       variations: run.variationIds.join(","),
       created_at: run.createdAt,
+      agent_token_sha256: hashAgentToken(run.agentToken),
       // Read by the publish script: agents need not know them.
       ttl_seconds: RUN_TTL_SECONDS,
       stream_maxlen: RUN_STREAM_MAXLEN,
@@ -55,15 +62,17 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
     // A run nobody ever publishes to expires too; each message pushes this back.
     .expire(keys.runMeta(run.runId), RUN_TTL_SECONDS)
     .zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId)
+    .publish(channels.runsChanged(), JSON.stringify({ run_id: run.runId, change: "created" }))
     .exec();
   return run;
 }
 
 function toRun(runId: string, meta: Record<string, string>, rawStatuses: Record<string, string>): Run | null {
   if (!meta.created_at || !meta.variations) return null;
-  const variations = meta.variations.split(",").map((variationId) => {
+  const agents = (meta.agents ?? "").split(",");
+  const variations = meta.variations.split(",").map((variationId, i) => {
     const parsed = variationStatusSchema.safeParse(rawStatuses[variationId]);
-    return { variation_id: variationId, status: parsed.success ? parsed.data : null };
+    return { variation_id: variationId, status: parsed.success ? parsed.data : null, agent: agents[i] || meta.agent || "unknown" };
   });
   const finished = variations.every((v) => isTerminal(v.status ?? undefined));
   return {
@@ -73,6 +82,7 @@ function toRun(runId: string, meta: Record<string, string>, rawStatuses: Record<
     created_at: meta.created_at,
     status: finished ? "completed" : "running",
     variations,
+    winner: meta.winner || null,
   };
 }
 
@@ -87,6 +97,34 @@ export async function getRun(runId: string): Promise<Run | null> {
 export async function requireRun(runId: string): Promise<Run> {
   const run = await getRun(requireRunId(runId));
   if (!run) throw new ApiError("not_found", `Run ${runId} not found`);
+  return run;
+}
+
+/** 256 random bits, URL-safe. */
+function newAgentToken(): string {
+  return `rwa_${randomBytes(32).toString("base64url")}`;
+}
+
+function hashAgentToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/**
+ * 401 unless `authorization` is "Bearer <this run's agent token>". The run is checked to exist
+ * first (404), which an agent needs to tell "run expired" from "wrong token". A viewer has no
+ * token, so a viewer cannot publish or read control messages.
+ */
+export async function requireAgentToken(runId: string, authorization: string | null): Promise<Run> {
+  const id = requireRunId(runId);
+  const [run, stored] = await Promise.all([getRun(id), getRedis().hget(keys.runMeta(id), "agent_token_sha256")]);
+  if (!run) throw new ApiError("not_found", `Run ${runId} not found`);
+  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!presented) throw new ApiError("unauthorized", "This route is for the run's agents: send Authorization: Bearer <agent token> (returned as agent_token when the run was created)");
+  const expected = Buffer.from(stored ?? "", "hex");
+  const actual = createHash("sha256").update(presented).digest();
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+    throw new ApiError("unauthorized", "The agent token is not valid for this run");
+  }
   return run;
 }
 

@@ -24,6 +24,12 @@ export interface VariationState {
   applied: AppliedMark;
   /** Sequence numbers that never arrived (lost or trimmed messages), shown rather than hidden. */
   gaps: { from: number; to: number }[];
+  /** false once the agent's heartbeat lapsed; null until the server said anything. */
+  alive: boolean | null;
+  /** The agent's last heartbeat, when known. */
+  lastSeen: string | null;
+  /** The latest control acknowledgement: which control message, and the status it produced. */
+  lastAck: { controlId: string; status: VariationStatus } | null;
 }
 
 /**
@@ -49,7 +55,7 @@ export interface RunStreamState {
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [] };
+  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, lastAck: null };
 }
 
 export function initialStreamState(
@@ -64,7 +70,7 @@ export function initialStreamState(
   };
 }
 
-type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" | "reset" }>;
+type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" | "reset" | "agent_liveness" }>;
 
 /** Marks `v` with the event unless it was applied already; false means skip it. */
 function markApplied(v: VariationState, { event, data }: VariationEvent): boolean {
@@ -111,6 +117,13 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       resets += 1;
       continue;
     }
+    if (item.event === "agent_liveness") {
+      // Not part of the run's history (no sequence): the latest word wins.
+      const v = variation(item.data.variation_id);
+      v.alive = item.data.alive;
+      v.lastSeen = item.data.last_seen;
+      continue;
+    }
     if (item.event === "run_complete") {
       runComplete = true;
       for (const [id, status] of Object.entries(item.data.statuses)) variation(id).status = status;
@@ -133,9 +146,12 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       case "agent_log":
         v.logs.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });
         break;
-      case "agent_status":
+      case "agent_status": {
         v.status = item.data.status;
+        const controlId = item.data.metadata.control_id;
+        if (typeof controlId === "string") v.lastAck = { controlId, status: item.data.status };
         break;
+      }
       case "agent_metric":
         Object.assign(v.metrics, item.data.metrics);
         break;

@@ -8,10 +8,12 @@
  */
 import "server-only";
 import type { BatchV1Api, V1JobStatus } from "@kubernetes/client-node";
+import { agentEnvFor } from "../agent-env";
 import { keys } from "../channels";
 import { serverEnv } from "../env";
 import { ApiError } from "../errors";
 import { isTerminal, variationStatusSchema } from "../events";
+import type { Preset } from "../presets";
 import { publishFailure } from "../publish";
 import { getRedis } from "../redis";
 import type { NewRun } from "../runs";
@@ -68,7 +70,7 @@ export function describeKubeError(error: unknown): string {
  * Create the run's Jobs. Resolves once every Job was created or its failure reported; the
  * Jobs are then watched in the background. Throws only when there is no cluster to talk to.
  */
-export async function launchKubernetesRun(run: NewRun): Promise<void> {
+export async function launchKubernetesRun(run: NewRun, presets: readonly Preset[]): Promise<void> {
   const env = serverEnv();
   const image = env.KUBE_AGENT_IMAGE;
   if (!image) {
@@ -78,20 +80,14 @@ export async function launchKubernetesRun(run: NewRun): Promise<void> {
   const namespace = env.KUBE_NAMESPACE;
   const created: string[] = [];
   await Promise.all(
-    run.variationIds.map(async (variationId) => {
+    run.variationIds.map(async (variationId, index) => {
       try {
         const body = buildJobSpec({
           run,
           variationId,
           image,
           namespace,
-          agentEnv: {
-            REDIS_URL: env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL,
-            RUNWATCH_RUN_ID: run.runId,
-            RUNWATCH_VARIATION_ID: variationId,
-            RUNWATCH_PROMPT: run.prompt,
-            DEMO_AGENT_SPEED: String(env.DEMO_AGENT_SPEED),
-          },
+          agentEnv: agentEnvFor(run, index, presets[index]!, env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL),
           ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
           activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
         });

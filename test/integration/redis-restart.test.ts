@@ -11,7 +11,8 @@ import type { EventSourceMessage } from "eventsource-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis } from "../../scripts/lib/redis.mjs";
 import { logPaths } from "@/lib/agent-logs";
-import { agentCommand, agentsIdle, launchRun } from "@/lib/orchestrator";
+import { agentsIdle, launchRun, runnerCommand } from "@/lib/orchestrator";
+import { DEMO } from "@/lib/presets";
 import { closeRedis } from "@/lib/redis";
 import { createRun } from "@/lib/runs";
 import { openStream } from "../support/helpers";
@@ -60,8 +61,8 @@ async function watchToTheEnd(runId: string, timeoutMs: number): Promise<{ events
 describe("Redis restarted mid-run (AOF)", () => {
   it("agents buffer and flush, and the viewer ends with every message once", async () => {
     process.env.DEMO_AGENT_SPEED = "6";
-    const run = await createRun({ prompt: "Survive a Redis restart", variations: 2, agent: "demo" });
-    const exits = launchRun(run, agentCommand("demo"));
+    const run = await createRun({ prompt: "Survive a Redis restart", agents: ["demo", "demo"] });
+    const exits = launchRun(run, [DEMO, DEMO], runnerCommand());
     const watching = watchToTheEnd(run.runId, 60_000);
 
     await sleep(1_000);

@@ -37,7 +37,7 @@ export function setupTestRedis(): () => Redis {
 }
 
 export async function newRun(variations = 2): Promise<NewRun> {
-  return createRun({ prompt: "integration test", variations, agent: "demo" });
+  return createRun({ prompt: "integration test", agents: Array.from({ length: variations }, () => "demo") });
 }
 
 /** A publisher per variation, writing its JSON lines nowhere. */

@@ -1,0 +1,39 @@
+/**
+ * The environment of one variation's agent runner (agent/cli.ts), wherever it runs: a child
+ * process of this server or a Kubernetes Job. README, "Agent environment", lists it.
+ */
+import "server-only";
+import path from "node:path";
+import { agentApiUrl, serverEnv } from "./env";
+import { expandCommand, expandEnv, type Preset } from "./presets";
+import type { NewRun } from "./runs";
+
+/**
+ * What one variation's runner is told (README, "Agent environment"). Only what it needs: the
+ * server's own secrets stay here, except those a preset names explicitly with ${NAME}.
+ */
+export function agentEnvFor(run: NewRun, index: number, preset: Preset, redisUrl: string): Record<string, string> {
+  const env = serverEnv();
+  const variationId = run.variationIds[index]!;
+  const base: Record<string, string> = {
+    RUNWATCH_RUN_ID: run.runId,
+    RUNWATCH_VARIATION_ID: variationId,
+    RUNWATCH_PROMPT: run.prompt,
+    RUNWATCH_PRESET: preset.name,
+    RUNWATCH_HEARTBEAT_TTL_SECONDS: String(env.AGENT_HEARTBEAT_TTL_SECONDS),
+    DEMO_AGENT_SPEED: String(env.DEMO_AGENT_SPEED),
+    ...(preset.transport === "http"
+      ? { RUNWATCH_API_URL: agentApiUrl(env), RUNWATCH_AGENT_TOKEN: run.agentToken }
+      : { REDIS_URL: redisUrl }),
+  };
+  const presetEnv = expandEnv(preset.env, process.env, preset.name);
+  if (!preset.command) return { ...presetEnv, ...base };
+  return {
+    ...presetEnv,
+    ...base,
+    RUNWATCH_AGENT_COMMAND: JSON.stringify(expandCommand(preset.command, { prompt: run.prompt, runId: run.runId, variationId })),
+    RUNWATCH_AGENT_CWD: path.resolve(preset.cwd ?? "."),
+    RUNWATCH_STOP_GRACE_SECONDS: String(preset.stop_grace_seconds),
+  };
+}
+
