@@ -1,85 +1,117 @@
 /**
- * Entry point of one demo agent process (one variation). Built to dist/agent/cli.mjs by
- * `npm run build:agent`; the orchestrator starts one per variation.
+ * The agent runner: one process per variation, started by the orchestrator. Built to
+ * dist/agent/cli.mjs by `npm run build:agent`.
  *
- * Exit codes: 0 completed, 1 failed after reporting it, 2 could not start (bad env, no Redis).
+ * It plays the built-in demo agent, or runs a preset's command (RUNWATCH_AGENT_COMMAND) and
+ * turns its stdout into output and its stderr into logs. Either way it publishes through the
+ * transport its environment names (Redis, or HTTP with the run's agent token), obeys pause,
+ * resume and stop, and keeps its heartbeat alive until it exits.
+ *
+ * Exit codes: 0 completed or stopped, 1 failed after reporting it, 2 could not start (bad env).
  */
-import Redis from "ioredis";
+import { runCommandAgent } from "./command-agent";
+import { AgentControl } from "./control";
 import { hashString } from "./demo-script";
 import { runDemoAgent } from "./demo-agent";
-import { readAgentEnv } from "./env";
+import { readAgentEnv, type AgentEnv } from "./env";
 import { AgentPublisher } from "./publisher";
+import { httpTransport, redisTransport, type AgentTransport } from "./transport";
 
-/** How long an agent that has finished waits for Redis to take its last messages. */
+/** How long an agent that has finished waits for its last messages to be taken. */
 const FLUSH_TIMEOUT_MS = 120_000;
 
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The command's own environment: ours, minus how we reach Runwatch. The program is the agent's
+ * work, not its plumbing: it has no business with the Redis URL or the run's token.
+ */
+function commandEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ["REDIS_URL", "RUNWATCH_API_URL", "RUNWATCH_AGENT_TOKEN", "RUNWATCH_AGENT_COMMAND", "RUNWATCH_AGENT_CWD", "RUNWATCH_STOP_GRACE_SECONDS", "RUNWATCH_HEARTBEAT_TTL_SECONDS", "DEMO_AGENT_SPEED", "DEMO_AGENT_SEED"]) {
+    delete env[name];
+  }
+  return env;
+}
+
+async function connect(env: AgentEnv): Promise<AgentTransport> {
+  const options = { runId: env.RUNWATCH_RUN_ID, variationId: env.RUNWATCH_VARIATION_ID, heartbeatTtlSeconds: env.RUNWATCH_HEARTBEAT_TTL_SECONDS, log };
+  if (env.REDIS_URL) return redisTransport(env.REDIS_URL, options);
+  return httpTransport({ ...options, apiUrl: env.RUNWATCH_API_URL!, token: env.RUNWATCH_AGENT_TOKEN! });
+}
+
+type Outcome = { status: "completed" } | { status: "stopped" } | { status: "failed"; error: string; exitCode: number | null };
+
+async function work(env: AgentEnv, publisher: AgentPublisher, control: AgentControl): Promise<Outcome> {
+  if (env.RUNWATCH_AGENT_COMMAND) {
+    return runCommandAgent(publisher, control, {
+      argv: env.RUNWATCH_AGENT_COMMAND,
+      cwd: env.RUNWATCH_AGENT_CWD ?? process.cwd(),
+      env: commandEnv(),
+      stopGraceMs: env.RUNWATCH_STOP_GRACE_SECONDS * 1000,
+      log,
+    });
+  }
+  const seed = env.DEMO_AGENT_SEED ?? hashString(`${env.RUNWATCH_PROMPT}\u0000${env.RUNWATCH_VARIATION_ID}`);
+  const status = await runDemoAgent(publisher, { prompt: env.RUNWATCH_PROMPT, seed, speed: env.DEMO_AGENT_SPEED }, control);
+  return { status };
+}
+
 async function main(): Promise<number> {
-  let env;
+  let env: AgentEnv;
   try {
     env = readAgentEnv();
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    log((error as Error).message);
     return 2;
   }
-  const redis = new Redis(env.REDIS_URL, {
-    // The publisher's outbox keeps and retries messages (bounded, in order); ioredis's own
-    // offline queue would grow without limit, so commands fail fast while Redis is away.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectionName: `runwatch:agent:${env.RUNWATCH_RUN_ID}:${env.RUNWATCH_VARIATION_ID}`,
-  });
-  redis.on("error", (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
-  // Give the first connection a moment, so the outbox does not start by failing; if Redis is
-  // down, the agent starts anyway and its outbox keeps the messages.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5_000);
-    redis.once("ready", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  const publisher = new AgentPublisher({
-    redis,
-    runId: env.RUNWATCH_RUN_ID,
-    variationId: env.RUNWATCH_VARIATION_ID,
-  });
-  const seed = env.DEMO_AGENT_SEED ?? hashString(`${env.RUNWATCH_PROMPT}\u0000${env.RUNWATCH_VARIATION_ID}`);
+  const transport = await connect(env);
+  const publisher = new AgentPublisher({ sink: transport.sink, runId: env.RUNWATCH_RUN_ID, variationId: env.RUNWATCH_VARIATION_ID, log });
+  const control = new AgentControl(publisher, env.RUNWATCH_VARIATION_ID, log);
 
-  const stop = (signal: string) => {
-    process.stderr.write(`received ${signal}, stopping\n`);
-    void publisher.status("failed", { error: `stopped by ${signal}` });
+  const interrupted = (signal: string) => {
+    log(`received ${signal}, stopping`);
+    void publisher.status("failed", { error: `the agent runner was stopped by ${signal}` });
     void publisher.flush(5_000).finally(() => process.exit(1));
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => interrupted("SIGTERM"));
+  process.once("SIGINT", () => interrupted("SIGINT"));
 
   try {
-    await runDemoAgent(publisher, { prompt: env.RUNWATCH_PROMPT, seed, speed: env.DEMO_AGENT_SPEED });
+    void publisher.status("starting");
+    transport.control.start(control.handle);
+    transport.startHeartbeat();
+    let outcome: Outcome;
+    try {
+      outcome = await work(env, publisher, control);
+    } catch (error) {
+      outcome = { status: "failed", error: `the agent runner failed: ${(error as Error).message}`, exitCode: null };
+    }
+    // A stop is acknowledged (with its `stopped` status) by AgentControl; wait for that.
+    await control.settled();
+    if (!control.stopRequested) {
+      if (outcome.status === "failed") void publisher.status("failed", { error: outcome.error, ...(outcome.exitCode !== null ? { exit_code: outcome.exitCode } : {}) });
+      else void publisher.status("completed");
+    }
     const unsent = await publisher.flush(FLUSH_TIMEOUT_MS);
     if (publisher.fatalError) {
-      process.stderr.write(`demo agent: ${publisher.fatalError}; its messages were not published\n`);
+      log(`agent: ${publisher.fatalError}; its messages were not published`);
       return 1;
     }
     if (unsent > 0) {
-      process.stderr.write(`demo agent: Redis stayed unreachable for ${FLUSH_TIMEOUT_MS / 1000} s; ${unsent} message(s) never reached it\n`);
+      log(`agent: Runwatch stayed unreachable (${transport.name}) for ${FLUSH_TIMEOUT_MS / 1000} s; ${unsent} message(s) never reached it`);
       return 1;
     }
-    return 0;
-  } catch (error) {
-    const reason = (error as Error).message;
-    process.stderr.write(`demo agent failed: ${reason}\n`);
-    void publisher.status("failed", { error: reason });
-    await publisher.flush(FLUSH_TIMEOUT_MS);
-    return 1;
+    return outcome.status === "failed" && !control.stopRequested ? 1 : 0;
   } finally {
-    await redis.quit().catch(() => redis.disconnect());
+    await transport.close();
   }
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`demo agent crashed: ${String(error)}\n`);
+    log(`agent runner crashed: ${String(error)}`);
     process.exit(1);
   },
 );

@@ -7,13 +7,26 @@
  *     not a status is dropped, and the agent says so on stderr (statuses are never dropped:
  *     they decide how the run ends). Viewers see the hole as a gap in the sequence.
  * The publish script ignores a sequence it already has, so a retry after a lost reply is safe.
+ * Messages go out in batches (one request for an agent over HTTP); a batch is retried whole.
  */
 import type Redis from "ioredis";
 import type { AgentMessage } from "../lib/events";
-import { publishMessage, UnknownRunError } from "../lib/publish";
+import { FatalPublishError, publishMessage } from "../lib/publish";
+
+/** Publish these messages in order; throw FatalPublishError when retrying cannot help. */
+export type SendBatch = (messages: AgentMessage[]) => Promise<void>;
+
+/** Straight to Redis through the publish script, one message after another. */
+export function sendToRedis(redis: Redis): SendBatch {
+  return async (messages) => {
+    for (const message of messages) await publishMessage(redis, message);
+  };
+}
 
 export interface PublishQueueOptions {
-  redis: Redis;
+  send: SendBatch;
+  /** Messages per send; 1 suits Redis (a script call each), more suits HTTP. */
+  batchSize?: number;
   maxMessages?: number;
   /** Where the outbox reports trouble; stderr by default. */
   log?: (line: string) => void;
@@ -33,6 +46,8 @@ export class PublishQueue {
   private failing = false;
   private dropped = 0;
   private fatal: string | null = null;
+  /** The first `inFlight` pending messages are being sent: dropping one of them would reorder. */
+  private inFlight = 0;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: PublishQueueOptions) {
@@ -73,7 +88,7 @@ export class PublishQueue {
   }
 
   private dropOne(): void {
-    const index = this.pending.findIndex((p, i) => i > 0 && p.message.type !== "status");
+    const index = this.pending.findIndex((p, i) => i >= Math.max(1, this.inFlight) && p.message.type !== "status");
     if (index < 0) return; // only statuses: keep them all
     const [victim] = this.pending.splice(index, 1);
     victim!.settle();
@@ -86,28 +101,34 @@ export class PublishQueue {
   private async pump(): Promise<void> {
     let delay = this.options.baseDelayMs ?? 100;
     while (this.pending.length > 0) {
-      const head = this.pending[0]!;
+      const batch = this.pending.slice(0, this.options.batchSize ?? 1);
+      this.inFlight = batch.length;
       try {
-        await publishMessage(this.options.redis, head.message);
+        await this.options.send(batch.map((p) => p.message));
       } catch (error) {
-        if (error instanceof UnknownRunError) {
+        this.inFlight = 0;
+        if (error instanceof FatalPublishError) {
           this.fatal = error.message;
           this.log(`runwatch agent: ${error.message}; dropping ${this.pending.length} queued message(s)`);
           for (const p of this.pending.splice(0)) p.settle();
           return;
         }
         if (this.fatal) return;
-        if (!this.failing) this.log(`runwatch agent: cannot publish to Redis (${(error as Error).message}); keeping messages and retrying`);
+        if (!this.failing) this.log(`runwatch agent: cannot publish (${(error as Error).message}); keeping messages and retrying`);
         this.failing = true;
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, this.options.maxDelayMs ?? 5_000);
         continue;
       }
-      if (this.pending[0] === head) this.pending.shift();
-      head.settle();
+      this.inFlight = 0;
+      for (const sent of batch) {
+        const index = this.pending.indexOf(sent);
+        if (index >= 0) this.pending.splice(index, 1);
+        sent.settle();
+      }
       if (this.failing) {
         this.failing = false;
-        this.log(`runwatch agent: Redis is back; publishing the ${this.pending.length + 1} buffered message(s)${this.dropped ? ` (${this.dropped} were dropped while the outbox was full)` : ""}`);
+        this.log(`runwatch agent: publishing works again; sending the ${this.pending.length + batch.length} buffered message(s)${this.dropped ? ` (${this.dropped} were dropped while the outbox was full)` : ""}`);
       }
       delay = this.options.baseDelayMs ?? 100;
     }

@@ -11,10 +11,11 @@ import {
   type LogLevel,
   type VariationStatus,
 } from "../lib/events";
-import { PublishQueue } from "./publish-queue";
+import { PublishQueue, sendToRedis, type SendBatch } from "./publish-queue";
 
 export interface PublisherOptions {
-  redis: Redis;
+  /** Where messages go: a Redis client (through the publish script), or any batch sender (HTTP). */
+  sink: Redis | { send: SendBatch; batchSize: number };
   runId: string;
   variationId: string;
   /** Where the JSON line of each message goes; stdout by default. */
@@ -45,7 +46,9 @@ export class AgentPublisher {
 
   constructor(private readonly options: PublisherOptions) {
     this.writeLine = options.writeLine ?? ((line) => process.stdout.write(`${line}\n`));
-    this.outbox = new PublishQueue({ redis: options.redis, maxMessages: options.maxBufferedMessages, log: options.log });
+    const { sink } = options;
+    const target = "batchSize" in sink ? sink : { send: sendToRedis(sink), batchSize: 1 };
+    this.outbox = new PublishQueue({ ...target, maxMessages: options.maxBufferedMessages, log: options.log });
   }
 
   /** Wait (at most `timeoutMs`) until Redis has every message; answers how many it still lacks. */

@@ -26,7 +26,7 @@ async function readStream(url: string, headers: Record<string, string>): Promise
   const response = await fetch(url, { headers });
   if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
   let events = 0;
-  const parser = createParser({ onEvent: (e) => void (e.event !== "stream_open" && e.event !== "heartbeat" && events++) });
+  const parser = createParser({ onEvent: (e) => void (e.event !== "stream_open" && e.event !== "heartbeat" && e.event !== "agent_liveness" && events++) });
   const decoder = new TextDecoder();
   const reader = response.body.getReader();
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) parser.feed(decoder.decode(chunk.value, { stream: true }));

@@ -2,20 +2,36 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import useSWR from "swr";
+import { z } from "zod";
 import { useBackendPreference } from "@/hooks/use-backend-preference";
-import { AGENTS, createRunResponseSchema, MAX_VARIATIONS } from "@/lib/events";
+import { fetchJson } from "@/hooks/use-runs";
+import { createRunResponseSchema, DEMO_PRESET, MAX_VARIATIONS } from "@/lib/events";
 import { BACKEND_LABELS, STREAMING_BACKENDS, streamingBackendSchema, type StreamingBackend } from "@/lib/public-env";
 import { apiUrls } from "@/lib/urls";
 
 const DEFAULT_PROMPT = "Add retry with exponential backoff to our HTTP client, with tests.";
+
+const presetsSchema = z.object({
+  presets: z.array(z.object({ name: z.string(), description: z.string().nullable(), kind: z.string(), transport: z.string() })),
+});
+type PresetSummary = z.infer<typeof presetsSchema>["presets"][number];
+
+function usePresets() {
+  return useSWR<PresetSummary[], Error>(apiUrls.presets(), async (url: string) => presetsSchema.parse(await fetchJson(url)).presets);
+}
 
 /** `serverBackend`: the server's NEXT_PUBLIC_STREAMING_BACKEND, shown as the default choice. */
 export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend }) {
   const router = useRouter();
   const { preference, setPreference } = useBackendPreference();
   const [prompt, setPrompt] = useState(DEFAULT_PROMPT);
-  const [variations, setVariations] = useState(3);
-  const [agent, setAgent] = useState<(typeof AGENTS)[number]>("demo");
+  // One preset per variation: a run may mix them, which is the point of comparing.
+  const [agents, setAgents] = useState<string[]>([DEMO_PRESET, DEMO_PRESET, DEMO_PRESET]);
+  const presets = usePresets();
+  const presetNames = presets.data?.map((p) => p.name) ?? [DEMO_PRESET];
+  const mixed = agents.some((a) => a !== agents[0]);
+  const setCount = (n: number) => setAgents((current) => Array.from({ length: n }, (_, i) => current[i] ?? current[current.length - 1] ?? DEMO_PRESET));
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
 
@@ -27,7 +43,7 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
       const response = await fetch(apiUrls.runs(), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ prompt, variations, agent }),
+        body: JSON.stringify({ prompt, agents }),
       });
       const body: unknown = await response.json().catch(() => null);
       if (!response.ok) {
@@ -61,8 +77,8 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
           Variations
           <select
             name="variations"
-            value={variations}
-            onChange={(e) => setVariations(Number(e.target.value))}
+            value={agents.length}
+            onChange={(e) => setCount(Number(e.target.value))}
             className={`${field} mt-1`}
             data-testid="variations-select"
           >
@@ -77,12 +93,13 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
           Agent
           <select
             name="agent"
-            value={agent}
-            onChange={(e) => setAgent(e.target.value as (typeof AGENTS)[number])}
+            value={mixed ? "" : agents[0]}
+            onChange={(e) => e.target.value && setAgents((current) => current.map(() => e.target.value))}
             className={`${field} mt-1`}
             data-testid="agent-select"
           >
-            {AGENTS.map((name) => (
+            {mixed && <option value="">mixed (see below)</option>}
+            {presetNames.map((name) => (
               <option key={name} value={name}>
                 {name}
               </option>
@@ -90,6 +107,43 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
           </select>
         </label>
       </div>
+      {presets.error && (
+        <p role="alert" className="text-xs text-amber-700 dark:text-amber-300" data-testid="presets-error">
+          Could not load the agent presets ({presets.error.message}); only the demo agent is offered.
+        </p>
+      )}
+      <details className="text-sm" data-testid="per-variation-agents" open={mixed || undefined}>
+        <summary className="cursor-pointer font-medium text-zinc-700 dark:text-zinc-300">Agent per variation</summary>
+        <div className="mt-2 grid gap-2 sm:grid-cols-2">
+          {agents.map((agent, i) => (
+            <label key={i} className="block text-xs font-medium">
+              var-{i + 1}
+              <select
+                value={agent}
+                onChange={(e) => setAgents((current) => current.map((a, j) => (j === i ? e.target.value : a)))}
+                className={`${field} mt-1`}
+                data-testid={`variation-agent-select-${i + 1}`}
+              >
+                {presetNames.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ))}
+        </div>
+        {presets.data && (
+          <ul className="mt-2 space-y-0.5 text-xs text-zinc-500">
+            {presets.data.map((p) => (
+              <li key={p.name}>
+                <span className="font-mono">{p.name}</span>: {p.description ?? (p.kind === "command" ? "runs a command" : "demo agent")}
+                {p.transport === "http" ? " (over HTTP)" : ""}
+              </li>
+            ))}
+          </ul>
+        )}
+      </details>
       <details className="text-sm" data-testid="advanced-options">
         <summary className="cursor-pointer font-medium text-zinc-700 dark:text-zinc-300">Advanced</summary>
         <label className="mt-2 block text-sm font-medium">

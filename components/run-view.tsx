@@ -2,19 +2,30 @@
 
 import { useAgentStream } from "@/hooks/use-agent-stream";
 import { useStreamingBackend } from "@/hooks/use-backend-preference";
+import { useRunControl } from "@/hooks/use-run-control";
 import { useRun } from "@/hooks/use-runs";
+import { isTerminal } from "@/lib/events";
 import type { StreamingBackend } from "@/lib/public-env";
 import { BackendBadge } from "./backend-badge";
 import { ConnectionIndicator } from "./connection-indicator";
+import { RunControls, VariationControls } from "./control-buttons";
 import { VariationPane } from "./variation-pane";
+import { SelectWinnerButton } from "./winner-select";
 
-/** `serverBackend`: NEXT_PUBLIC_STREAMING_BACKEND as the server read it; the browser may override it. */
-export function RunView({ runId, serverBackend }: { runId: string; serverBackend: StreamingBackend }) {
+/**
+ * `serverBackend`: NEXT_PUBLIC_STREAMING_BACKEND as the server read it; the browser may override
+ * it. `ackTimeoutMs`: how long a pause/resume/stop may wait for its acknowledgement.
+ */
+export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string; serverBackend: StreamingBackend; ackTimeoutMs: number }) {
   const { data: run, error, mutate } = useRun(runId);
   const backend = useStreamingBackend(serverBackend);
   const stream = useAgentStream(runId, { backend, variations: run?.variations, onRunComplete: () => void mutate() });
   const complete = stream.runComplete || run?.status === "completed";
   const { connection } = stream;
+  const control = useRunControl(runId, stream.variations, ackTimeoutMs);
+  const open = stream.order.filter((id) => !isTerminal(stream.variations[id]?.status ?? undefined));
+  const agents = new Map(run?.variations.map((v) => [v.variation_id, v.agent]));
+  const winner = run?.winner ?? null;
 
   if (error) {
     return (
@@ -73,11 +84,50 @@ export function RunView({ runId, serverBackend }: { runId: string; serverBackend
             {run.prompt}
           </p>
         )}
+        {!complete && open.length > 0 && (
+          <RunControls
+            anyPaused={open.some((id) => stream.variations[id]?.status === "paused")}
+            onAction={(action) => void control.send(action)}
+          />
+        )}
+        {control.error && (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="control-error">
+            {control.error}
+          </p>
+        )}
+        {complete && (
+          <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="run-winner">
+            {winner ? (
+              <>
+                Winner: <span className="font-mono font-semibold">{winner}</span>
+              </>
+            ) : (
+              "No winner selected yet: pick the variation you prefer with “Select as winner”."
+            )}
+          </p>
+        )}
       </header>
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         {stream.order.map((id) => {
           const variation = stream.variations[id];
-          return variation ? <VariationPane key={id} variation={variation} /> : null;
+          if (!variation) return null;
+          const state = control.of(id);
+          return (
+            <VariationPane
+              key={id}
+              variation={variation}
+              agent={agents.get(id) ?? null}
+              controlFailure={state.failure}
+              controls={
+                <VariationControls variationId={id} status={variation.status} control={state} onAction={(action) => void control.send(action, id)} />
+              }
+              winner={
+                run ? (
+                  <SelectWinnerButton runId={runId} variationId={id} runComplete={complete} winner={winner} onSelected={(updated) => void mutate(updated, { revalidate: false })} />
+                ) : null
+              }
+            />
+          );
         })}
       </div>
     </div>

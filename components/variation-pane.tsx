@@ -1,7 +1,8 @@
 "use client";
 
-import { memo } from "react";
+import { memo, type ReactNode } from "react";
 import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
+import { isTerminal } from "@/lib/events";
 import type { VariationState } from "@/lib/stream-state";
 import { LogList } from "./log-list";
 import { MarkdownOutput } from "./markdown-output";
@@ -14,8 +15,25 @@ function describeGaps(gaps: readonly { from: number; to: number }[]): string {
   return `${missing.toLocaleString("en")} message(s) missing (sequence ${ranges}${gaps.length > 3 ? ", …" : ""}): lost by the agent or trimmed from the run's history.`;
 }
 
-export const VariationPane = memo(function VariationPane({ variation }: { variation: VariationState }) {
+/**
+ * `controls` and `winner` come from the run view (they need the run's state); `failure` is a
+ * control that was not acknowledged in time.
+ */
+export const VariationPane = memo(function VariationPane({
+  variation,
+  agent,
+  controls,
+  winner,
+  controlFailure,
+}: {
+  variation: VariationState;
+  agent: string | null;
+  controls?: ReactNode;
+  winner?: ReactNode;
+  controlFailure?: string | null;
+}) {
   const tokens = variation.metrics.tokens;
+  const unresponsive = variation.alive === false && !isTerminal(variation.status ?? undefined);
   const output = useStickToBottom<HTMLDivElement>(variation.output.length);
   return (
     <article
@@ -24,14 +42,41 @@ export const VariationPane = memo(function VariationPane({ variation }: { variat
       data-variation-id={variation.variationId}
       aria-label={`Variation ${variation.variationId}`}
     >
-      <header className="flex items-center justify-between gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
-        <h3 className="font-mono text-sm font-semibold">{variation.variationId}</h3>
+      <header className="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
+        <h3 className="font-mono text-sm font-semibold">
+          {variation.variationId}
+          {agent && (
+            <span className="ml-2 font-sans text-xs font-normal text-zinc-500" data-testid="variation-agent">
+              {agent}
+            </span>
+          )}
+        </h3>
         <div className="flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
           <span data-testid="char-count">{variation.output.length.toLocaleString("en")} chars</span>
           {tokens !== undefined && <span data-testid="token-count">{tokens.toLocaleString("en")} tokens</span>}
+          {unresponsive && (
+            <span
+              className="rounded-full bg-orange-100 px-2 py-0.5 font-medium text-orange-800 dark:bg-orange-900/40 dark:text-orange-200"
+              data-testid="unresponsive"
+              title={variation.lastSeen ? `No heartbeat since ${variation.lastSeen}` : "No heartbeat yet"}
+            >
+              unresponsive
+            </span>
+          )}
           <StatusChip status={variation.status} />
         </div>
+        {(controls || winner) && (
+          <div className="flex w-full items-center justify-between gap-2">
+            {controls}
+            {winner}
+          </div>
+        )}
       </header>
+      {controlFailure && (
+        <p role="alert" className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-xs text-amber-900 dark:border-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="control-failure">
+          {controlFailure}
+        </p>
+      )}
       {variation.gaps.length > 0 && (
         <p role="status" className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-xs text-amber-900 dark:border-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="sequence-gap">
           {describeGaps(variation.gaps)}

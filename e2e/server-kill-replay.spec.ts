@@ -50,7 +50,7 @@ test("resuming across server restarts loses and repeats nothing (10,000 events, 
         let taken = 0;
         const parser = createParser({
           onEvent: (e) => {
-            if (done || taken >= cutAfter || e.event === "stream_open" || e.event === "heartbeat") return;
+            if (done || taken >= cutAfter || e.event === "stream_open" || e.event === "heartbeat" || e.event === "agent_liveness") return;
             taken += 1;
             received.push(e.event === "run_complete" ? "run_complete" : `${e.id} ${e.event}`);
             if (e.id) lastEventId = e.id;

@@ -48,13 +48,26 @@ describe("agent message schema", () => {
 
 describe("create run request", () => {
   it("defaults to 3 demo variations", () => {
-    expect(createRunRequestSchema.parse({ prompt: "hi" })).toEqual({ prompt: "hi", variations: 3, agent: "demo" });
+    expect(createRunRequestSchema.parse({ prompt: "hi" })).toEqual({ prompt: "hi", agents: ["demo", "demo", "demo"] });
+  });
+
+  it("gives every variation the one agent, or each its own", () => {
+    expect(createRunRequestSchema.parse({ prompt: "hi", variations: 2, agent: "echo" }).agents).toEqual(["echo", "echo"]);
+    expect(createRunRequestSchema.parse({ prompt: "hi", agents: ["demo", "echo"] }).agents).toEqual(["demo", "echo"]);
+    expect(createRunRequestSchema.parse({ prompt: "hi", variations: 2, agents: ["demo", "echo"] }).agents).toEqual(["demo", "echo"]);
   });
 
   it("names the field that is wrong", () => {
-    const result = createRunRequestSchema.safeParse({ prompt: "  ", variations: 7, agent: "gpt" });
+    const result = createRunRequestSchema.safeParse({ prompt: "  ", variations: 7, agent: "GPT 9" });
     expect(result.success).toBe(false);
     const paths = result.error!.issues.map((issue) => issue.path.join("."));
     expect(paths).toEqual(expect.arrayContaining(["prompt", "variations", "agent"]));
+  });
+
+  it("refuses agent and agents together, and a count that contradicts agents", () => {
+    const both = createRunRequestSchema.safeParse({ prompt: "hi", agent: "demo", agents: ["demo"] });
+    expect(both.error?.issues.map((i) => i.path.join("."))).toEqual(["agents"]);
+    const count = createRunRequestSchema.safeParse({ prompt: "hi", variations: 3, agents: ["demo"] });
+    expect(count.error?.issues.map((i) => i.path.join("."))).toEqual(["variations"]);
   });
 });

@@ -5,8 +5,8 @@ import { ApiError } from "./errors";
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** The JSON body, or a 400 that says the body is not JSON (rather than a 500 from a throw). */
-export async function readJsonBody(request: Request): Promise<unknown> {
-  const text = await readTextCapped(request, MAX_BODY_BYTES);
+export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const text = await readTextCapped(request, limit);
   if (!text.trim()) throw new ApiError("bad_request", "body: a JSON object is required");
   try {
     return JSON.parse(text) as unknown;

@@ -44,8 +44,16 @@ function withScript(redis: Redis): WithPublish {
   return client;
 }
 
-/** Thrown for a run that does not exist or has expired: retrying cannot help. */
-export class UnknownRunError extends Error {
+/** Publishing failed in a way retrying cannot fix (unknown run, rejected token or message). */
+export class FatalPublishError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FatalPublishError";
+  }
+}
+
+/** Thrown for a run that does not exist or has expired. */
+export class UnknownRunError extends FatalPublishError {
   constructor(runId: string) {
     super(`run ${runId} does not exist or has expired`);
     this.name = "UnknownRunError";

@@ -15,21 +15,14 @@ import { channels, keys, parseChannel } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
 import { agentMessageSchema, type AgentMessage, type VariationStatus } from "./events";
+import { livenessMonitor, type Liveness } from "./liveness";
 import { getRedis } from "./redis";
 import { getRun, requireRun, requireRunId, statusesOf } from "./runs";
 import { SseConnection } from "./sse-connection";
 import { RunCompletion, toSseEvents } from "./sse-events";
+import { StreamFollower, type StreamEntry } from "./stream-follower";
 import { compareStreamIds, isStreamId } from "./stream-ids";
 import { getSubscriber } from "./subscriber";
-
-const PAGE_SIZE = 1_000;
-
-interface Entry {
-  id: string;
-  raw: string;
-  /** Where it was published; absent for entries read from the stream. */
-  channel?: string;
-}
 
 /** The resume point: Last-Event-ID (EventSource sends it) or ?lastEventId=. 400 if malformed. */
 export function parseCursor(value: string | null): string | null {
@@ -56,17 +49,6 @@ function matchesChannel(channel: string, message: AgentMessage): boolean {
   }
 }
 
-/** A published payload: {"id", "message"}. Null for anything else (not published by the script). */
-function parseEnvelope(channel: string, payload: string): Entry | null {
-  try {
-    const parsed = JSON.parse(payload) as { id?: unknown; message?: unknown };
-    if (typeof parsed.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
-    return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Has the stream dropped entries after `cursor`? MAXLEN trims the oldest entries, so if any
  * were ever removed and the cursor is older than the first one kept, the client missed some
@@ -84,52 +66,30 @@ async function isTrimmedAfter(runId: string, cursor: string): Promise<boolean> {
   return removed && firstId !== null && compareStreamIds(cursor, firstId) < 0;
 }
 
-class RunStream {
-  private lastSent: string | null;
-  private live = false;
-  private buffer: Entry[] = [];
-
+class RunStream extends StreamFollower {
   constructor(
     private readonly runId: string,
-    private readonly connection: SseConnection,
+    connection: SseConnection,
     private readonly completion: RunCompletion,
     cursor: string | null,
   ) {
-    this.lastSent = cursor;
+    super(connection, keys.runEvents(runId), cursor, `run ${runId}`);
   }
 
-  onPublished = (channel: string, payload: string): void => {
-    if (this.connection.closed) return;
-    const entry = parseEnvelope(channel, payload);
-    if (!entry) {
-      console.warn(`[runwatch] run ${this.runId}: skipped a message on ${channel} not published by the publish script`);
-      return;
-    }
-    if (this.live) this.deliver(entry);
-    else this.buffer.push(entry);
+  /** Everything on the run's pattern but its control channel (that one is for agents). */
+  protected accepts(channel: string): boolean {
+    return channel !== channels.control(this.runId);
+  }
+
+  /** Liveness of agents still at work; a finished agent stops beating, which is no news. */
+  onLiveness = (change: Liveness): void => {
+    if (this.connection.closed || !this.isLive || this.completion.isTerminal(change.variationId)) return;
+    this.connection.sendEvents([{ event: "agent_liveness", data: { run_id: this.runId, variation_id: change.variationId, alive: change.alive, last_seen: change.lastSeen } }]);
   };
-
-  /** Send the stream's entries after the last one sent, page by page, to its current end. */
-  async replay(): Promise<void> {
-    for (;;) {
-      const start = this.lastSent ? `(${this.lastSent}` : "-";
-      const page = await getRedis().xrange(keys.runEvents(this.runId), start, "+", "COUNT", PAGE_SIZE);
-      this.connection.batch(() => {
-        for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
-      });
-      if (page.length < PAGE_SIZE || this.connection.closed) return;
-      await this.connection.waitForRoom();
-    }
-  }
 
   reset(reason: string): void {
     this.connection.sendEvents([{ event: "reset", data: { run_id: this.runId, reason } }]);
     this.lastSent = null;
-  }
-
-  goLive(): void {
-    this.live = true;
-    for (const entry of this.buffer.splice(0)) this.deliver(entry);
   }
 
   /** Statuses from before the cursor are in no event we send; the variations hash has them. */
@@ -140,15 +100,12 @@ class RunStream {
   }
 
   finishIfComplete(): void {
-    if (this.connection.closed || !this.live || !this.completion.isComplete()) return;
+    if (this.connection.closed || !this.isLive || !this.completion.isComplete()) return;
     this.connection.sendEvents([this.completion.completeEvent(this.runId)]);
     this.connection.close();
   }
 
-  private deliver(entry: Entry): void {
-    if (this.connection.closed) return;
-    if (this.lastSent && compareStreamIds(entry.id, this.lastSent) <= 0) return; // sent already
-    this.lastSent = entry.id;
+  protected handle(entry: StreamEntry): void {
     const message = this.validate(entry);
     if (!message) return;
     this.connection.sendEvents(toSseEvents(message), entry.id);
@@ -158,7 +115,7 @@ class RunStream {
     }
   }
 
-  private validate(entry: Entry): AgentMessage | null {
+  private validate(entry: StreamEntry): AgentMessage | null {
     let json: unknown;
     try {
       json = JSON.parse(entry.raw);
@@ -195,7 +152,14 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
   }
   // The history is sent from inside the response, paced by the viewer: a long one must not be
   // queued whole before the first byte leaves.
-  void catchUp(stream, runId, cursor).catch((error: Error) => {
+  void catchUp(stream, runId, cursor)
+    .then(() => {
+      // After the history: a liveness event must not come before the status that ended a variation.
+      if (connection.closed) return;
+      const stop = livenessMonitor().watch(runId, run.variations.map((v) => v.variation_id), run.created_at, stream.onLiveness);
+      connection.onClose(stop);
+    })
+    .catch((error: Error) => {
     console.warn(`[runwatch] run ${runId}: replay failed (${error.message}); ending the stream so the viewer resumes`);
     connection.close();
   });

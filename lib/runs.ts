@@ -155,3 +155,47 @@ export async function listRuns(limit = RUNS_PAGE_SIZE): Promise<Run[]> {
 export function statusesOf(run: Run): Record<string, VariationStatus | undefined> {
   return Object.fromEntries(run.variations.map((v) => [v.variation_id, v.status ?? undefined]));
 }
+
+/**
+ * Records the winner only while the run's meta hash still exists: a run expiring between our
+ * read and this write must not be brought back as a meta hash with no TTL (HSET on a missing
+ * key creates it without one). The feed is told from the same script, so it hears of a
+ * choice only if it was stored.
+ */
+const SELECT_WINNER_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'winner', ARGV[1], 'winner_selected_at', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+`;
+
+/**
+ * Choose the run's best variation. Only a complete run: a variation still running might yet
+ * do better. Selecting again replaces the choice (a user may change their mind).
+ */
+export async function selectWinner(runId: string, variationId: string): Promise<Run> {
+  const run = await requireRun(runId);
+  const ids = run.variations.map((v) => v.variation_id);
+  if (!ids.includes(variationId)) {
+    throw new ApiError("not_found", `Variation "${variationId}" is not part of run ${run.run_id}; its variations are ${ids.join(", ")}`);
+  }
+  if (run.status !== "completed") {
+    const unfinished = run.variations.filter((v) => !isTerminal(v.status ?? undefined)).map((v) => v.variation_id);
+    throw new ApiError(
+      "conflict",
+      `Cannot select a winner for run ${run.run_id} yet (${unfinished.join(", ")} not finished): the run is still running; select a winner once every variation has finished`,
+    );
+  }
+  const stored = await getRedis().eval(
+    SELECT_WINNER_SCRIPT,
+    1,
+    keys.runMeta(run.run_id),
+    variationId,
+    new Date().toISOString(),
+    channels.runsChanged(),
+    JSON.stringify({ run_id: run.run_id, change: "winner" }),
+  );
+  if (stored !== 1) throw new ApiError("not_found", `Run ${run.run_id} not found (it expired)`);
+  // A complete run's statuses are final, so only the winner differs from what we read.
+  return { ...run, winner: variationId };
+}

@@ -69,6 +69,11 @@ export class SseConnection {
     this.write(events.map(({ event, data }) => encodeFrame({ event, data, id })).join(""));
   }
 
+  /** One event of another stream's vocabulary (the agents' control stream). */
+  sendFrame(event: string, data: unknown, id?: string): void {
+    this.write(encodeFrame({ event, data, id }));
+  }
+
   /**
    * End the stream. Normally queued events are still delivered first; with `error` the queue
    * is dropped and the response aborted (a viewer too slow to keep up gets nothing more).

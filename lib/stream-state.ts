@@ -28,8 +28,8 @@ export interface VariationState {
   alive: boolean | null;
   /** The agent's last heartbeat, when known. */
   lastSeen: string | null;
-  /** The latest control acknowledgement: which control message, and the status it produced. */
-  lastAck: { controlId: string; status: VariationStatus } | null;
+  /** Control messages this variation's agent acknowledged, newest last (the last few only). */
+  acks: readonly string[];
 }
 
 /**
@@ -55,7 +55,7 @@ export interface RunStreamState {
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, lastAck: null };
+  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, acks: [] };
 }
 
 export function initialStreamState(
@@ -69,6 +69,9 @@ export function initialStreamState(
     resets: 0,
   };
 }
+
+/** Enough for any burst of clicks the page is still waiting on. */
+const MAX_ACKS_KEPT = 32;
 
 type VariationEvent = Exclude<SseEvent, { event: "run_complete" | "stream_open" | "heartbeat" | "reset" | "agent_liveness" }>;
 
@@ -149,7 +152,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       case "agent_status": {
         v.status = item.data.status;
         const controlId = item.data.metadata.control_id;
-        if (typeof controlId === "string") v.lastAck = { controlId, status: item.data.status };
+        if (typeof controlId === "string") v.acks = [...v.acks.slice(-(MAX_ACKS_KEPT - 1)), controlId];
         break;
       }
       case "agent_metric":

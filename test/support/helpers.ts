@@ -42,11 +42,11 @@ export async function newRun(variations = 2): Promise<NewRun> {
 
 /** A publisher per variation, writing its JSON lines nowhere. */
 export function publishers(redis: Redis, run: NewRun): AgentPublisher[] {
-  return run.variationIds.map((variationId) => new AgentPublisher({ redis, runId: run.runId, variationId, writeLine: () => {} }));
+  return run.variationIds.map((variationId) => new AgentPublisher({ sink: redis, runId: run.runId, variationId, writeLine: () => {} }));
 }
 
-/** Events about the connection rather than the run; kept apart so tests can count run events. */
-const CONNECTION_EVENTS = new Set(["stream_open", "heartbeat"]);
+/** Events about the connection (and agent liveness, which is not history); kept apart so tests can count run events. */
+const CONNECTION_EVENTS = new Set(["stream_open", "heartbeat", "agent_liveness"]);
 
 export interface SseReader {
   /** Run events, in order (stream_open and heartbeat excluded). */

@@ -7,5 +7,6 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const { runId } = await params;
   if (!isRunId(runId)) notFound();
   // Read per request, not baked into the bundle: switching backends needs a restart, not a rebuild.
-  return <RunView runId={runId} serverBackend={serverEnv().NEXT_PUBLIC_STREAMING_BACKEND} />;
+  const env = serverEnv();
+  return <RunView runId={runId} serverBackend={env.NEXT_PUBLIC_STREAMING_BACKEND} ackTimeoutMs={env.CONTROL_ACK_TIMEOUT_MS} />;
 }

@@ -1,6 +1,6 @@
 import { serverEnv } from "@/lib/env";
 import { toErrorResponse } from "@/lib/errors";
-import { createRunRequestSchema } from "@/lib/events";
+import { createRunRequestSchema, type CreateRunResponse } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
 import { startRun } from "@/lib/orchestrator";
 import { listRuns } from "@/lib/runs";
@@ -13,7 +13,12 @@ export async function POST(request: Request) {
   try {
     const input = createRunRequestSchema.parse(await readJsonBody(request));
     const run = await startRun(input);
-    return Response.json({ run_id: run.runId, stream_url: streamUrl(run.runId, serverEnv().NEXT_PUBLIC_STREAMING_BACKEND) }, { status: 202 });
+    const body: CreateRunResponse = {
+      run_id: run.runId,
+      stream_url: streamUrl(run.runId, serverEnv().NEXT_PUBLIC_STREAMING_BACKEND),
+      agent_token: run.agentToken,
+    };
+    return Response.json(body, { status: 202 });
   } catch (error) {
     return toErrorResponse(error, "POST /api/v1/runs");
   }

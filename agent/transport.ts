@@ -1,0 +1,264 @@
+/**
+ * How an agent runner reaches Runwatch: straight to Redis, or over HTTP with its run's token
+ * (for agents on another network or in a locked-down cluster). Either way it gets the same
+ * three things: a sink for its messages, its control messages, and a heartbeat.
+ */
+import { createParser } from "eventsource-parser";
+import Redis from "ioredis";
+import { channels, keys } from "../lib/channels";
+import { controlMessageSchema, MAX_EVENTS_BATCH, type ControlMessage } from "../lib/events";
+import { FatalPublishError } from "../lib/publish";
+import { compareStreamIds } from "../lib/stream-ids";
+import type { ControlFeed } from "./control";
+import { sendToRedis, type SendBatch } from "./publish-queue";
+
+export interface AgentTransport {
+  readonly name: "redis" | "http";
+  readonly sink: { send: SendBatch; batchSize: number };
+  readonly control: ControlFeed;
+  /** Keep the agent's heartbeat key alive until `close()`. */
+  startHeartbeat(): void;
+  close(): Promise<void>;
+}
+
+export interface TransportOptions {
+  runId: string;
+  variationId: string;
+  heartbeatTtlSeconds: number;
+  log: (line: string) => void;
+}
+
+function parseControl(raw: string): ControlMessage | null {
+  try {
+    const parsed = controlMessageSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- Redis ------------------------------------------------------------------------------
+
+/**
+ * Control over Redis: the run's control stream is the truth, pub/sub only says "look now".
+ * Every wake-up (a message, a reconnect, a periodic check) reads the stream after the last
+ * entry applied, so a message published while the agent was starting or disconnected is
+ * still applied, in order, once.
+ */
+class RedisControlFeed implements ControlFeed {
+  private lastId: string | null = null;
+  private syncing: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private onMessage: ((message: ControlMessage) => void) | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly options: TransportOptions,
+  ) {}
+
+  start(onMessage: (message: ControlMessage) => void): void {
+    this.onMessage = onMessage;
+    const channel = channels.control(this.options.runId);
+    this.subscriber.on("message", (from: string) => {
+      if (from === channel) this.sync();
+    });
+    this.subscriber.on("ready", () => this.sync());
+    this.subscriber.subscribe(channel).catch((error: Error) => this.options.log(`runwatch agent: subscribing to control failed: ${error.message}`));
+    this.sync();
+    // A safety net for a wake-up lost between a reconnect and the re-subscribe.
+    this.timer = setInterval(() => this.sync(), 5_000);
+    this.timer.unref();
+  }
+
+  private sync(): void {
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    this.syncing = this.readNew()
+      .catch(() => {}) // Redis away: the next wake-up reads again
+      .finally(() => {
+        this.syncing = null;
+        if (this.again) {
+          this.again = false;
+          this.sync();
+        }
+      });
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      const start = this.lastId ? `(${this.lastId}` : "-";
+      const page = await this.redis.xrange(keys.runControl(this.options.runId), start, "+", "COUNT", 100);
+      for (const [id, fields] of page) {
+        if (this.lastId && compareStreamIds(id, this.lastId) <= 0) continue;
+        this.lastId = id;
+        const message = parseControl(fields[fields.indexOf("m") + 1] ?? "");
+        if (message) this.onMessage?.(message);
+      }
+      if (page.length < 100) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}
+
+export async function redisTransport(url: string, options: TransportOptions): Promise<AgentTransport> {
+  const name = `runwatch:agent:${options.runId}:${options.variationId}`;
+  const redis = new Redis(url, {
+    // The publisher's outbox keeps and retries messages (bounded, in order); ioredis's own
+    // offline queue would grow without limit, so commands fail fast while Redis is away.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: name,
+  });
+  redis.on("error", (error: Error) => options.log(`redis: ${error.message}`));
+  const subscriber = new Redis(url, { connectionName: `${name}:control`, maxRetriesPerRequest: null });
+  subscriber.on("error", () => {}); // the main connection reports the same trouble
+  // Give the first connection a moment, so the outbox does not start by failing; if Redis is
+  // down, the agent starts anyway and its outbox keeps the messages.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  let heartbeat: NodeJS.Timeout | undefined;
+  const heartbeatKey = keys.agentHeartbeat(options.runId, options.variationId);
+  const control = new RedisControlFeed(redis, subscriber, options);
+  return {
+    name: "redis",
+    sink: { send: sendToRedis(redis), batchSize: 1 },
+    control,
+    startHeartbeat() {
+      const beat = () => void redis.set(heartbeatKey, new Date().toISOString(), "EX", options.heartbeatTtlSeconds).catch(() => {});
+      beat();
+      heartbeat = setInterval(beat, (options.heartbeatTtlSeconds * 1000) / 3);
+    },
+    async close() {
+      clearInterval(heartbeat);
+      // Gone is gone: say so now rather than when the key lapses.
+      await redis.del(heartbeatKey).catch(() => {});
+      await control.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+// ---- HTTP -------------------------------------------------------------------------------
+
+export interface HttpTransportOptions extends TransportOptions {
+  apiUrl: string;
+  token: string;
+}
+
+/** Answers that retrying will not change. */
+const FATAL_STATUSES = new Set([400, 401, 403, 404, 413, 422]);
+
+async function describeAnswer(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  return `HTTP ${response.status}${body?.error?.message ? `: ${body.error.message}` : ""}`;
+}
+
+function httpSink(options: HttpTransportOptions): SendBatch {
+  const url = new URL(`/api/v1/runs/${options.runId}/events`, options.apiUrl);
+  return async (messages) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${options.token}` },
+      body: JSON.stringify({ messages }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (response.ok) {
+      await response.body?.cancel();
+      return;
+    }
+    const reason = await describeAnswer(response);
+    if (FATAL_STATUSES.has(response.status)) throw new FatalPublishError(`Runwatch refused the messages (${reason})`);
+    throw new Error(reason); // 429, 5xx: try again later
+  };
+}
+
+/**
+ * Control over HTTP: GET .../control/stream, an SSE stream that replays from Last-Event-ID,
+ * so after a dropped connection the agent resumes where it was. While it is open the server
+ * counts the agent as alive.
+ */
+class HttpControlFeed implements ControlFeed {
+  private lastId: string | null = null;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly options: HttpTransportOptions) {}
+
+  start(onMessage: (message: ControlMessage) => void): void {
+    this.running = this.loop(onMessage);
+  }
+
+  private async loop(onMessage: (message: ControlMessage) => void): Promise<void> {
+    const url = new URL(`/api/v1/runs/${this.options.runId}/control/stream`, this.options.apiUrl);
+    url.searchParams.set("variation_id", this.options.variationId);
+    let delay = 250;
+    while (!this.abort.signal.aborted) {
+      try {
+        const response = await fetch(url, {
+          headers: { Authorization: `Bearer ${this.options.token}`, Accept: "text/event-stream", ...(this.lastId ? { "Last-Event-ID": this.lastId } : {}) },
+          signal: this.abort.signal,
+        });
+        if (!response.ok || !response.body) {
+          const reason = await describeAnswer(response);
+          if (FATAL_STATUSES.has(response.status)) {
+            this.options.log(`runwatch agent: the control stream was refused (${reason}); pause and stop will not reach this agent`);
+            return;
+          }
+          throw new Error(reason);
+        }
+        delay = 250;
+        const parser = createParser({
+          onEvent: (event) => {
+            if (event.event !== "control") return;
+            const message = parseControl(event.data);
+            if (!message) return;
+            if (event.id) this.lastId = event.id;
+            onMessage(message);
+          },
+        });
+        const decoder = new TextDecoder();
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parser.feed(decoder.decode(value, { stream: true }));
+        }
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.options.log(`runwatch agent: control stream: ${(error as Error).message}; reconnecting`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+}
+
+export function httpTransport(options: HttpTransportOptions): AgentTransport {
+  const control = new HttpControlFeed(options);
+  return {
+    name: "http",
+    sink: { send: httpSink(options), batchSize: Math.min(100, MAX_EVENTS_BATCH) },
+    control,
+    // The server renews the heartbeat while the control stream is open and on each post.
+    startHeartbeat() {},
+    close: () => control.close(),
+  };
+}

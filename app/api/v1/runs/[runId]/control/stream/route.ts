@@ -1,0 +1,24 @@
+import { openControlStream } from "@/lib/control";
+import { toErrorResponse } from "@/lib/errors";
+import type { RunRouteContext } from "@/lib/http";
+import { requireAgentToken } from "@/lib/runs";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/**
+ * SSE of the run's control messages, for its agents (Authorization: Bearer <agent token>):
+ * every message after Last-Event-ID (or ?lastEventId=), then live. ?variation_id= narrows it
+ * to one variation and keeps that agent's heartbeat alive while the stream is open.
+ */
+export async function GET(request: Request, { params }: RunRouteContext) {
+  try {
+    const { runId } = await params;
+    const run = await requireAgentToken(runId, request.headers.get("authorization"));
+    const url = new URL(request.url);
+    const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
+    return await openControlStream(run, url.searchParams.get("variation_id"), request.signal, lastEventId);
+  } catch (error) {
+    return toErrorResponse(error, "GET /api/v1/runs/[runId]/control/stream");
+  }
+}

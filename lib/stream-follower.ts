@@ -1,0 +1,97 @@
+/**
+ * Following one of a run's Redis Streams over SSE, from a cursor, with nothing missed and
+ * nothing repeated at the seam between history and live:
+ *   1. the caller subscribes to the run's channels and hands each message to `onPublished`,
+ *      which buffers it while the history is read;
+ *   2. `replay()` reads the stream after the cursor (XRANGE, in pages paced by the reader);
+ *   3. `goLive()` sends the buffered messages whose id is past the last one sent; from then
+ *      on messages are sent as they come.
+ * Viewers follow a run's events (lib/run-stream.ts), agents its control messages
+ * (lib/control.ts); the publish scripts put every message in the stream and publish it as
+ * {"id": <entry id>, "message": ...} in one atomic step, which is what makes this exact.
+ */
+import "server-only";
+import { getRedis } from "./redis";
+import type { SseConnection } from "./sse-connection";
+import { compareStreamIds, isStreamId } from "./stream-ids";
+
+const PAGE_SIZE = 1_000;
+
+export interface StreamEntry {
+  id: string;
+  raw: string;
+  /** Where it was published; absent for entries read from the stream. */
+  channel?: string;
+}
+
+/** A published payload: {"id", "message"}. Null for anything else (not published by a script). */
+export function parseEnvelope(channel: string, payload: string): StreamEntry | null {
+  try {
+    const parsed = JSON.parse(payload) as { id?: unknown; message?: unknown };
+    if (typeof parsed.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
+    return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
+  } catch {
+    return null;
+  }
+}
+
+export abstract class StreamFollower {
+  protected lastSent: string | null;
+  private live = false;
+  private buffer: StreamEntry[] = [];
+
+  constructor(
+    protected readonly connection: SseConnection,
+    private readonly streamKey: string,
+    cursor: string | null,
+    /** For log lines. */
+    protected readonly label: string,
+  ) {
+    this.lastSent = cursor;
+  }
+
+  /** Is a message on this channel one of ours? Others on the same pattern are ignored. */
+  protected abstract accepts(channel: string): boolean;
+  /** Send one entry (already known to be new). */
+  protected abstract handle(entry: StreamEntry): void;
+
+  onPublished = (channel: string, payload: string): void => {
+    if (this.connection.closed || !this.accepts(channel)) return;
+    const entry = parseEnvelope(channel, payload);
+    if (!entry) {
+      console.warn(`[runwatch] ${this.label}: skipped a message on ${channel} not published by a publish script`);
+      return;
+    }
+    if (this.live) this.deliver(entry);
+    else this.buffer.push(entry);
+  };
+
+  /** Send the stream's entries after the last one sent, page by page, to its current end. */
+  async replay(): Promise<void> {
+    for (;;) {
+      const start = this.lastSent ? `(${this.lastSent}` : "-";
+      const page = await getRedis().xrange(this.streamKey, start, "+", "COUNT", PAGE_SIZE);
+      this.connection.batch(() => {
+        for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
+      });
+      if (page.length < PAGE_SIZE || this.connection.closed) return;
+      await this.connection.waitForRoom();
+    }
+  }
+
+  goLive(): void {
+    this.live = true;
+    for (const entry of this.buffer.splice(0)) this.deliver(entry);
+  }
+
+  protected get isLive(): boolean {
+    return this.live;
+  }
+
+  private deliver(entry: StreamEntry): void {
+    if (this.connection.closed) return;
+    if (this.lastSent && compareStreamIds(entry.id, this.lastSent) <= 0) return; // sent already
+    this.lastSent = entry.id;
+    this.handle(entry);
+  }
+}
