@@ -42,6 +42,9 @@ async function connect(env: AgentEnv): Promise<AgentTransport> {
 
 type Outcome = { status: "completed" } | { status: "stopped" } | { status: "failed"; error: string; exitCode: number | null };
 
+/** The command's process group, once spawned: signals to the runner do not reach it by themselves. */
+let commandPid: number | null = null;
+
 async function work(env: AgentEnv, publisher: AgentPublisher, control: AgentControl): Promise<Outcome> {
   if (env.RUNWATCH_AGENT_COMMAND) {
     return runCommandAgent(publisher, control, {
@@ -50,6 +53,9 @@ async function work(env: AgentEnv, publisher: AgentPublisher, control: AgentCont
       env: commandEnv(),
       stopGraceMs: env.RUNWATCH_STOP_GRACE_SECONDS * 1000,
       log,
+      onSpawn: (pid) => {
+        commandPid = pid;
+      },
     });
   }
   const seed = env.DEMO_AGENT_SEED ?? hashString(`${env.RUNWATCH_PROMPT}\u0000${env.RUNWATCH_VARIATION_ID}`);
@@ -69,8 +75,15 @@ async function main(): Promise<number> {
   const publisher = new AgentPublisher({ sink: transport.sink, runId: env.RUNWATCH_RUN_ID, variationId: env.RUNWATCH_VARIATION_ID, log });
   const control = new AgentControl(publisher, env.RUNWATCH_VARIATION_ID, log);
 
-  const interrupted = (signal: string) => {
+  const interrupted = (signal: NodeJS.Signals) => {
     log(`received ${signal}, stopping`);
+    if (commandPid !== null) {
+      try {
+        process.kill(-commandPid, signal);
+      } catch {
+        // already gone
+      }
+    }
     void publisher.status("failed", { error: `the agent runner was stopped by ${signal}` });
     void publisher.flush(5_000).finally(() => process.exit(1));
   };

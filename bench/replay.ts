@@ -4,18 +4,14 @@
  * node:http server that XRANGEs the same stream and writes SSE frames. Absolute times on shared
  * machines drift; the ratio is the figure to watch. Prints a table and one JSON line.
  */
-import { spawn } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import { createParser } from "eventsource-parser";
 import Redis from "ioredis";
 import { keys } from "../lib/channels";
 import type { AgentMessage } from "../lib/events";
 import { publishMessage } from "../lib/publish";
-import { startRedis } from "../scripts/lib/redis.mjs";
-import { freePort, ROOT } from "../scripts/lib/system.mjs";
+import { freePort } from "../scripts/lib/system.mjs";
+import { machine, median, startApp } from "./support";
 
 const BACKLOG = 10_000;
 const ROUNDS = 5;
@@ -50,29 +46,12 @@ function startBaseline(redis: Redis, port: number): Promise<http.Server> {
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
-async function waitForHealth(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-bench-"));
-  const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
-  const [appPort, basePort] = [await freePort(), await freePort()];
-  const app = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(appPort), "-H", "127.0.0.1"], {
-    cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), DEMO_AGENT_SPEED: "1000", NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: "ignore",
-  });
-  const redis = new Redis(redisServer.url);
+  const app = await startApp({ DEMO_AGENT_SPEED: "1000" });
+  const basePort = await freePort();
+  const redis = new Redis(app.redisUrl);
   try {
-    const appUrl = `http://127.0.0.1:${appPort}`;
-    await waitForHealth(`${appUrl}/api/health`);
+    const appUrl = app.url;
     const created = await fetch(`${appUrl}/api/v1/runs`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ prompt: "bench", variations: 1 }) });
     const { run_id: runId } = (await created.json()) as { run_id: string };
     // Let the demo agent finish (a few hundred messages), then add the backlog on another variation.
@@ -100,7 +79,7 @@ async function main(): Promise<void> {
     const result = {
       scenario: "replay",
       date: new Date().toISOString(),
-      machine: `${os.cpus().length} cpu, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      machine: machine(),
       backlog_entries: total - 1,
       events_delivered: delivered,
       runwatch_ms_median: Math.round(median(runwatch)),
@@ -113,10 +92,8 @@ async function main(): Promise<void> {
     console.log(`  Runwatch / baseline                    ${result.ratio}x\n`);
     console.log(JSON.stringify(result));
   } finally {
-    app.kill("SIGTERM");
     redis.disconnect();
-    await redisServer.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await app.stop();
   }
 }
 

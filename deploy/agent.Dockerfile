@@ -41,6 +41,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /deps/node_modules ./node_modules
 COPY --from=build /src/dist/agent ./dist/agent
+# The example command agent the `echo` presets run; a real agent CLI must be installed here too.
+COPY examples ./examples
 # Numeric, so the kubelet can check the Job's runAsNonRoot (1000 is the image's `node` user).
 USER 1000:1000
 CMD ["node", "dist/agent/cli.mjs"]

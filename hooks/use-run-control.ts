@@ -6,7 +6,7 @@
  * control_id), or finishes; if that takes longer than the server's CONTROL_ACK_TIMEOUT_MS the
  * page says which agent did not answer instead of waiting forever.
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { controlResponseSchema, isTerminal, type ControlAction } from "@/lib/events";
 import type { VariationState } from "@/lib/stream-state";
 import { apiUrls } from "@/lib/urls";
@@ -31,38 +31,33 @@ export interface RunControl {
   error: string | null;
 }
 
+/** Variations of `p` that have neither acknowledged it nor finished. */
+function stillWaiting(p: PendingControl, variations: Record<string, VariationState>): string[] {
+  if (!p.controlId) return p.waiting;
+  return p.waiting.filter((id) => {
+    const v = variations[id];
+    return !(v && (v.acks.includes(p.controlId!) || isTerminal(v.status ?? undefined)));
+  });
+}
+
 export function useRunControl(runId: string, variations: Record<string, VariationState>, ackTimeoutMs: number): RunControl {
-  const [pending, setPending] = useState<PendingControl[]>([]);
+  const [sent, setSent] = useState<PendingControl[]>([]);
   const [failures, setFailures] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
-
-  // Acknowledged (or finished) variations stop waiting; a control nobody waits on is done.
-  useEffect(() => {
-    setPending((current) => {
-      let changed = false;
-      const next = current
-        .map((p) => {
-          if (!p.controlId) return p;
-          const waiting = p.waiting.filter((id) => {
-            const v = variations[id];
-            return !(v && (v.acks.includes(p.controlId!) || isTerminal(v.status ?? undefined)));
-          });
-          if (waiting.length !== p.waiting.length) changed = true;
-          return { ...p, waiting };
-        })
-        .filter((p) => p.waiting.length > 0);
-      return changed || next.length !== current.length ? next : current;
-    });
-  }, [variations]);
+  // Derived, not stored: an acknowledgement on the stream ends the wait by itself.
+  const pending = useMemo(
+    () => sent.map((p) => ({ ...p, waiting: stillWaiting(p, variations) })).filter((p) => p.waiting.length > 0),
+    [sent, variations],
+  );
 
   // A control still unanswered after the timeout is reported per variation, and given up.
   useEffect(() => {
-    const sent = pending.filter((p) => p.controlId);
-    if (sent.length === 0) return;
-    const soonest = Math.min(...sent.map((p) => p.sentAt + ackTimeoutMs));
+    const timed = pending.filter((p) => p.controlId);
+    if (timed.length === 0) return;
+    const soonest = Math.min(...timed.map((p) => p.sentAt + ackTimeoutMs));
     const timer = setTimeout(() => {
       const now = Date.now();
-      const expired = sent.filter((p) => p.sentAt + ackTimeoutMs <= now);
+      const expired = timed.filter((p) => p.sentAt + ackTimeoutMs <= now);
       setFailures((f) => {
         const next = { ...f };
         for (const p of expired) {
@@ -72,7 +67,8 @@ export function useRunControl(runId: string, variations: Record<string, Variatio
         }
         return next;
       });
-      setPending((current) => current.filter((p) => !expired.includes(p)));
+      const gaveUp = new Set(expired.map((p) => p.controlId));
+      setSent((current) => current.filter((p) => !gaveUp.has(p.controlId)));
     }, Math.max(0, soonest - Date.now()));
     return () => clearTimeout(timer);
   }, [pending, ackTimeoutMs]);
@@ -88,7 +84,8 @@ export function useRunControl(runId: string, variations: Record<string, Variatio
       });
       // Shown as pending from the click; the control id arrives with the answer.
       const placeholder: PendingControl = { controlId: null, action, waiting: targets, sentAt: Date.now() };
-      setPending((p) => [...p, placeholder]);
+      // Controls nobody waits on any more are dropped as new ones are sent.
+      setSent((current) => [...current.filter((p) => stillWaiting(p, variations).length > 0), placeholder]);
       try {
         const response = await fetch(apiUrls.control(runId), {
           method: "POST",
@@ -101,9 +98,9 @@ export function useRunControl(runId: string, variations: Record<string, Variatio
           throw new Error(message ?? `the server answered ${response.status}`);
         }
         const answer = controlResponseSchema.parse(body);
-        setPending((p) => p.map((x) => (x === placeholder ? { controlId: answer.control_id, action, waiting: answer.variation_ids, sentAt: Date.now() } : x)));
+        setSent((p) => p.map((x) => (x === placeholder ? { controlId: answer.control_id, action, waiting: answer.variation_ids, sentAt: Date.now() } : x)));
       } catch (cause) {
-        setPending((p) => p.filter((x) => x !== placeholder));
+        setSent((p) => p.filter((x) => x !== placeholder));
         setError(`Could not ${action} ${variationId ?? "the run"}: ${(cause as Error).message}`);
       }
     },

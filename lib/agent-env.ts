@@ -3,7 +3,6 @@
  * process of this server or a Kubernetes Job. README, "Agent environment", lists it.
  */
 import "server-only";
-import path from "node:path";
 import { agentApiUrl, serverEnv } from "./env";
 import { expandCommand, expandEnv, type Preset } from "./presets";
 import type { NewRun } from "./runs";
@@ -32,7 +31,8 @@ export function agentEnvFor(run: NewRun, index: number, preset: Preset, redisUrl
     ...presetEnv,
     ...base,
     RUNWATCH_AGENT_COMMAND: JSON.stringify(expandCommand(preset.command, { prompt: run.prompt, runId: run.runId, variationId })),
-    RUNWATCH_AGENT_CWD: path.resolve(preset.cwd ?? "."),
+    // Relative to the runner's own folder: this server's locally, the image's WORKDIR on Kubernetes.
+    ...(preset.cwd ? { RUNWATCH_AGENT_CWD: preset.cwd } : {}),
     RUNWATCH_STOP_GRACE_SECONDS: String(preset.stop_grace_seconds),
   };
 }

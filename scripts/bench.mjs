@@ -10,7 +10,9 @@ import { ensureNodeModules, log, ROOT, run } from "./lib/system.mjs";
 ensureNodeModules();
 ensureRedisServer();
 ensureBuild();
-const out = path.join(ROOT, "dist", "bench", "replay.mjs");
-run("npx", ["esbuild", "bench/replay.ts", "--bundle", "--platform=node", "--target=node20", "--format=esm", "--packages=external", `--outfile=${out}`, "--log-level=warning"]);
-log("benchmark: replay");
-run(process.execPath, [out]);
+for (const name of ["replay", "control"]) {
+  const out = path.join(ROOT, "dist", "bench", `${name}.mjs`);
+  run("npx", ["esbuild", `bench/${name}.ts`, "--bundle", "--platform=node", "--target=node20", "--format=esm", "--packages=external", `--outfile=${out}`, "--log-level=warning"]);
+  log(`benchmark: ${name}`);
+  run(process.execPath, [out]);
+}
