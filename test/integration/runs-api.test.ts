@@ -46,11 +46,11 @@ describe("POST /api/v1/runs", () => {
     expect(metrics.some((m) => m.metrics.duration_ms !== undefined && m.metrics.tokens > 50)).toBe(true);
 
     const run = await (await getRun(new Request("http://localhost"), runParams(run_id))).json();
-    expect(run).toMatchObject({ run_id, prompt: "Write a haiku about Redis", agent: "demo", status: "completed" });
+    expect(run).toMatchObject({ run_id, prompt: "Write a haiku about Redis", agent: "demo", status: "completed", winner: null });
     expect(run.variations).toEqual([
-      { variation_id: "var-1", status: "completed" },
-      { variation_id: "var-2", status: "completed" },
-      { variation_id: "var-3", status: "completed" },
+      { variation_id: "var-1", status: "completed", agent: "demo" },
+      { variation_id: "var-2", status: "completed", agent: "demo" },
+      { variation_id: "var-3", status: "completed", agent: "demo" },
     ]);
   });
 
