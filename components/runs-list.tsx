@@ -36,7 +36,16 @@ export function RunsList() {
             <span className="font-mono text-xs text-zinc-500">{run.run_id}</span>
             <span className="min-w-0 flex-1 truncate text-sm">{run.prompt}</span>
             <span className="text-xs text-zinc-500">{run.variations.length} var.</span>
-            <span className={run.status === "completed" ? "text-xs text-green-700 dark:text-green-400" : "text-xs text-blue-700 dark:text-blue-300"}>
+            {run.winner && (
+              <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" data-testid="run-winner">
+                winner: {run.winner}
+              </span>
+            )}
+            <span
+              className={run.status === "completed" ? "text-xs text-green-700 dark:text-green-400" : "text-xs text-blue-700 dark:text-blue-300"}
+              data-testid="run-list-status"
+              data-status={run.status}
+            >
               {run.status}
             </span>
             <span className="w-16 text-right text-xs text-zinc-500">{age(run.created_at)}</span>
