@@ -5,6 +5,7 @@
 import type { EventSourceMessage } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import { keys, runKeys } from "@/lib/channels";
+import { sendControl } from "@/lib/control";
 import type { AgentMessage } from "@/lib/events";
 import { publishFailure, publishMessage, UnknownRunError } from "@/lib/publish";
 import { listRuns } from "@/lib/runs";
@@ -182,6 +183,7 @@ describe("durable runs", () => {
     await redisClient().hset(keys.runMeta(run.runId), "ttl_seconds", 2);
     const [agent] = publishers(redisClient(), run);
     await agent!.output("short-lived");
+    await sendControl(run.runId, { action: "pause" }); // so the run's control stream exists too
     await agent!.status("completed");
     for (const k of runKeys(run.runId)) {
       const ttl = await redisClient().ttl(k);
