@@ -45,6 +45,26 @@ type Outcome = { status: "completed" } | { status: "stopped" } | { status: "fail
 /** The command's process group, once spawned: signals to the runner do not reach it by themselves. */
 let commandPid: number | null = null;
 
+/**
+ * End a command's process group as a stop does: SIGCONT first (a paused process would sit on
+ * its SIGTERM), SIGTERM, then SIGKILL if it is still there after the grace period.
+ */
+async function terminateGroup(pid: number, graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pid, sig);
+      return true;
+    } catch {
+      return false; // the group is gone
+    }
+  };
+  signal("SIGCONT");
+  signal("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (signal(0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  signal("SIGKILL");
+}
+
 async function work(env: AgentEnv, publisher: AgentPublisher, control: AgentControl): Promise<Outcome> {
   if (env.RUNWATCH_AGENT_COMMAND) {
     return runCommandAgent(publisher, control, {
@@ -75,17 +95,20 @@ async function main(): Promise<number> {
   const publisher = new AgentPublisher({ sink: transport.sink, runId: env.RUNWATCH_RUN_ID, variationId: env.RUNWATCH_VARIATION_ID, log });
   const control = new AgentControl(publisher, env.RUNWATCH_VARIATION_ID, log);
 
+  /** Set once a final status is queued: there is only one. */
+  let finalStatus = false;
   const interrupted = (signal: NodeJS.Signals) => {
     log(`received ${signal}, stopping`);
-    if (commandPid !== null) {
-      try {
-        process.kill(-commandPid, signal);
-      } catch {
-        // already gone
+    void (async () => {
+      await control.close();
+      if (commandPid !== null) await terminateGroup(commandPid, env.RUNWATCH_STOP_GRACE_SECONDS * 1000);
+      if (!finalStatus && !control.stopRequested) {
+        finalStatus = true;
+        void publisher.status("failed", { error: `the agent runner was stopped by ${signal}` });
       }
-    }
-    void publisher.status("failed", { error: `the agent runner was stopped by ${signal}` });
-    void publisher.flush(5_000).finally(() => process.exit(1));
+      await publisher.flush(5_000);
+      process.exit(1);
+    })();
   };
   process.once("SIGTERM", () => interrupted("SIGTERM"));
   process.once("SIGINT", () => interrupted("SIGINT"));
@@ -100,9 +123,11 @@ async function main(): Promise<number> {
     } catch (error) {
       outcome = { status: "failed", error: `the agent runner failed: ${(error as Error).message}`, exitCode: null };
     }
-    // A stop is acknowledged (with its `stopped` status) by AgentControl; wait for that.
-    await control.settled();
-    if (!control.stopRequested) {
+    // A stop is acknowledged (with its `stopped` status) by AgentControl; wait for that, and
+    // take no control message after the final status.
+    await control.close();
+    if (!control.stopRequested && !finalStatus) {
+      finalStatus = true;
       if (outcome.status === "failed") void publisher.status("failed", { error: outcome.error, ...(outcome.exitCode !== null ? { exit_code: outcome.exitCode } : {}) });
       else void publisher.status("completed");
     }

@@ -34,6 +34,8 @@ export class AgentControl {
   private chain: Promise<void> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
   private actuator: Actuator | null = null;
+  /** Set once the agent's work is over: later messages change nothing and get no answer. */
+  private closed = false;
   /** Messages that arrived before an actuator was attached; applied once it is. */
   private early: ControlMessage[] = [];
 
@@ -76,6 +78,16 @@ export class AgentControl {
     return this.chain;
   }
 
+  /**
+   * The work is over and the final status is about to be published: apply nothing more. A pause
+   * read after that would otherwise follow `completed` and undo it (the page would wait forever).
+   * Resolves once a message already being applied has been acknowledged.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+
   private enqueue(message: ControlMessage): void {
     this.chain = this.chain.then(() => this.apply(message)).catch((error: Error) => {
       this.log(`runwatch agent: control ${message.control_id} (${message.action}) failed: ${error.message}`);
@@ -89,7 +101,7 @@ export class AgentControl {
 
   private async apply(message: ControlMessage): Promise<void> {
     const actuator = this.actuator!;
-    if (this.phase === "stopped" || this.phase === "stopping") return; // nothing left to pause or stop
+    if (this.closed || this.phase === "stopped" || this.phase === "stopping") return; // nothing left to pause or stop
     this.log(`runwatch agent: ${message.action} (control ${message.control_id})`);
     switch (message.action) {
       case "pause":

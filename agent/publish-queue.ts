@@ -27,6 +27,8 @@ export interface PublishQueueOptions {
   send: SendBatch;
   /** Messages per send; 1 suits Redis (a script call each), more suits HTTP. */
   batchSize?: number;
+  /** A batch stops growing past this many bytes of JSON (a request body has a limit). */
+  maxBatchBytes?: number;
   maxMessages?: number;
   /** Where the outbox reports trouble; stderr by default. */
   log?: (line: string) => void;
@@ -98,10 +100,25 @@ export class PublishQueue {
     }
   }
 
+  /** The head of the queue, up to batchSize messages and maxBatchBytes (always at least one). */
+  private nextBatch(): Pending[] {
+    const { batchSize = 1, maxBatchBytes } = this.options;
+    if (batchSize === 1 || maxBatchBytes === undefined) return this.pending.slice(0, batchSize);
+    const batch: Pending[] = [];
+    let bytes = 0;
+    for (const p of this.pending) {
+      const size = Buffer.byteLength(JSON.stringify(p.message));
+      if (batch.length >= batchSize || (batch.length > 0 && bytes + size > maxBatchBytes)) break;
+      batch.push(p);
+      bytes += size;
+    }
+    return batch;
+  }
+
   private async pump(): Promise<void> {
     let delay = this.options.baseDelayMs ?? 100;
     while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, this.options.batchSize ?? 1);
+      const batch = this.nextBatch();
       this.inFlight = batch.length;
       try {
         await this.options.send(batch.map((p) => p.message));

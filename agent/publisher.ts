@@ -15,7 +15,7 @@ import { PublishQueue, sendToRedis, type SendBatch } from "./publish-queue";
 
 export interface PublisherOptions {
   /** Where messages go: a Redis client (through the publish script), or any batch sender (HTTP). */
-  sink: Redis | { send: SendBatch; batchSize: number };
+  sink: Redis | { send: SendBatch; batchSize: number; maxBatchBytes?: number };
   runId: string;
   variationId: string;
   /** Where the JSON line of each message goes; stdout by default. */

@@ -14,7 +14,7 @@ import { sendToRedis, type SendBatch } from "./publish-queue";
 
 export interface AgentTransport {
   readonly name: "redis" | "http";
-  readonly sink: { send: SendBatch; batchSize: number };
+  readonly sink: { send: SendBatch; batchSize: number; maxBatchBytes?: number };
   readonly control: ControlFeed;
   /** Keep the agent's heartbeat key alive until `close()`. */
   startHeartbeat(): void;
@@ -187,8 +187,7 @@ function httpSink(options: HttpTransportOptions): SendBatch {
 
 /**
  * Control over HTTP: GET .../control/stream, an SSE stream that replays from Last-Event-ID,
- * so after a dropped connection the agent resumes where it was. While it is open the server
- * counts the agent as alive.
+ * so after a dropped connection the agent resumes where it was.
  */
 class HttpControlFeed implements ControlFeed {
   private lastId: string | null = null;
@@ -253,12 +252,30 @@ class HttpControlFeed implements ControlFeed {
 
 export function httpTransport(options: HttpTransportOptions): AgentTransport {
   const control = new HttpControlFeed(options);
+  let heartbeat: NodeJS.Timeout | undefined;
   return {
     name: "http",
-    sink: { send: httpSink(options), batchSize: Math.min(100, MAX_EVENTS_BATCH) },
+    // Well under the route's 4 MiB body limit, whatever the messages' sizes.
+    sink: { send: httpSink(options), batchSize: Math.min(100, MAX_EVENTS_BATCH), maxBatchBytes: 1024 * 1024 },
     control,
-    // The server renews the heartbeat while the control stream is open and on each post.
-    startHeartbeat() {},
-    close: () => control.close(),
+    // Beats come from the agent's own event loop (a hung agent stops beating), not from an open connection.
+    startHeartbeat() {
+      const url = new URL(`/api/v1/runs/${options.runId}/heartbeat`, options.apiUrl);
+      const beat = () =>
+        void fetch(url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${options.token}` },
+          body: JSON.stringify({ variation_id: options.variationId }),
+          signal: AbortSignal.timeout(10_000),
+        })
+          .then((r) => r.body?.cancel())
+          .catch(() => {}); // unreachable: the page will say unresponsive, which is then true
+      beat();
+      heartbeat = setInterval(beat, (options.heartbeatTtlSeconds * 1000) / 3);
+    },
+    async close() {
+      clearInterval(heartbeat);
+      await control.close();
+    },
   };
 }

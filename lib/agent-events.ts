@@ -6,8 +6,6 @@
  * accepted already (a retried request) is a no-op, which makes retrying a batch safe.
  */
 import "server-only";
-import { keys } from "./channels";
-import { serverEnv } from "./env";
 import { ApiError, describeZodError } from "./errors";
 import { agentEventsRequestSchema, agentMessageSchema, type AgentMessage, type Run } from "./events";
 import { publishMessage, UnknownRunError } from "./publish";
@@ -53,11 +51,5 @@ export async function publishBatch(run: Run, messages: readonly AgentMessage[]):
     if (error instanceof UnknownRunError) throw new ApiError("not_found", `Run ${run.run_id} not found (it may have expired)`);
     throw error;
   }
-  // Posting counts as a heartbeat for the variations that posted.
-  const ttl = serverEnv().AGENT_HEARTBEAT_TTL_SECONDS;
-  const now = new Date().toISOString();
-  const beat = redis.pipeline();
-  for (const variationId of new Set(messages.map((m) => m.variation_id))) beat.set(keys.agentHeartbeat(run.run_id, variationId), now, "EX", ttl);
-  await beat.exec().catch(() => {});
   return results;
 }

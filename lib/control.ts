@@ -134,9 +134,7 @@ class ControlFollower extends StreamFollower {
 
 /**
  * GET /api/v1/runs/<id>/control/stream, for agents holding the run's token (the route checks
- * it). With ?variation_id, only that variation's messages, and the agent counts as alive
- * (its heartbeat key is renewed) while the stream is open: an HTTP agent cannot reach Redis
- * to beat itself.
+ * it). With ?variation_id, only that variation's messages.
  */
 export async function openControlStream(run: Run, variationId: string | null, signal: AbortSignal, lastEventId: string | null): Promise<Response> {
   const runId = requireRunId(run.run_id);
@@ -144,9 +142,8 @@ export async function openControlStream(run: Run, variationId: string | null, si
   if (variationId !== null && !run.variations.some((v) => v.variation_id === variationId)) {
     throw new ApiError("not_found", `Run ${runId} has no variation ${variationId}`);
   }
-  const env = serverEnv();
   const connection = new SseConnection(signal);
-  connection.start("redis", env.SSE_HEARTBEAT_MS);
+  connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
   const follower = new ControlFollower(runId, variationId, connection, cursor);
   try {
     const unsubscribe = await getSubscriber().subscribe(channels.runPattern(runId), follower.onPublished, { onGap: () => connection.close() });
@@ -155,7 +152,6 @@ export async function openControlStream(run: Run, variationId: string | null, si
     connection.close();
     throw error;
   }
-  if (variationId !== null) beatWhileOpen(connection, runId, variationId, env.AGENT_HEARTBEAT_TTL_SECONDS);
   void (async () => {
     await follower.replay();
     follower.goLive();
@@ -166,12 +162,13 @@ export async function openControlStream(run: Run, variationId: string | null, si
   return connection.response;
 }
 
-function beatWhileOpen(connection: SseConnection, runId: string, variationId: string, ttlSeconds: number): void {
-  const beat = () =>
-    void getRedis()
-      .set(keys.agentHeartbeat(runId, variationId), new Date().toISOString(), "EX", ttlSeconds)
-      .catch(() => {}); // Redis down: the agent will look unresponsive, which is then true enough
-  beat();
-  const timer = setInterval(beat, (ttlSeconds * 1000) / 3);
-  connection.onClose(() => clearInterval(timer));
+/**
+ * POST /api/v1/runs/<id>/heartbeat from an agent over HTTP (the route checks its token): it
+ * cannot reach Redis to renew its heartbeat key itself, so the server does it for each beat.
+ */
+export async function recordHeartbeat(run: Run, variationId: string): Promise<void> {
+  if (!run.variations.some((v) => v.variation_id === variationId)) {
+    throw new ApiError("not_found", `Run ${run.run_id} has no variation ${variationId}`);
+  }
+  await getRedis().set(keys.agentHeartbeat(run.run_id, variationId), new Date().toISOString(), "EX", serverEnv().AGENT_HEARTBEAT_TTL_SECONDS);
 }

@@ -16,8 +16,8 @@ describe("the shipped runwatch.presets.jsonc", () => {
   it("parses, with the echo command agent over Redis and HTTP and the demo over HTTP", () => {
     const presets = parsePresets(shipped(), SHIPPED);
     expect(presets.map((p) => [p.name, p.transport, p.command ?? null])).toEqual([
-      ["echo", "redis", ["node", "examples/echo-agent.mjs", "--prompt", "{prompt}"]],
-      ["echo-http", "http", ["node", "examples/echo-agent.mjs", "--prompt", "{prompt}"]],
+      ["echo", "redis", ["node", "examples/echo-agent.mjs", "--prompt={prompt}"]],
+      ["echo-http", "http", ["node", "examples/echo-agent.mjs", "--prompt={prompt}"]],
       ["demo-http", "http", null],
     ]);
     expect(presets[0]).toMatchObject({ env: {}, stop_grace_seconds: 5 });
@@ -31,11 +31,11 @@ describe("the shipped runwatch.presets.jsonc", () => {
     const presets = parsePresets(enabled, SHIPPED);
     expect(presets.map((p) => p.name)).toEqual(["echo", "echo-http", "demo-http", "claude-code", "codex"]);
     expect(presets[3]).toMatchObject({
-      command: ["claude", "-p", "{prompt}", "--output-format", "text"],
+      command: ["claude", "-p", "--output-format", "text", "--", "{prompt}"],
       env: { ANTHROPIC_API_KEY: "${ANTHROPIC_API_KEY}" },
       transport: "redis",
     });
-    expect(presets[4]?.command).toEqual(["codex", "exec", "--sandbox", "read-only", "{prompt}"]);
+    expect(presets[4]?.command).toEqual(["codex", "exec", "--sandbox", "read-only", "--", "{prompt}"]);
   });
 });
 

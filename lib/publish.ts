@@ -8,7 +8,8 @@
  *   - refuse a run that does not exist (or has expired);
  *   - skip a sequence already accepted for the variation (a retried publish is a no-op);
  *   - XADD the message to the run's stream (capped with MAXLEN ~ stream_maxlen);
- *   - record the variation's sequence, and its status if the message is one;
+ *   - record the variation's sequence, and its status if the message is one (a final status,
+ *     completed, failed or stopped, stays: nothing reopens a finished variation);
  *   - PUBLISH {"id": <entry id>, "message": <message>} on the message's channel;
  *   - push every key of the run's expiry to ttl_seconds from now.
  * Agents in other languages run the same script (README, "Protocol").
@@ -25,7 +26,10 @@ if tonumber(ARGV[4]) <= last then return false end
 local maxlen = redis.call('HGET', KEYS[1], 'stream_maxlen') or '100000'
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'm', ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[5]) end
+if ARGV[5] ~= '' then
+  local current = redis.call('HGET', KEYS[3], ARGV[3])
+  if current ~= 'completed' and current ~= 'failed' and current ~= 'stopped' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[5]) end
+end
 redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '","message":' .. ARGV[2] .. '}')
 for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return id

@@ -26,6 +26,19 @@ describe("applyEvents", () => {
     expect(start.variations["var-1"]!.output).toBe("");
   });
 
+  it("keeps a final status final: a late pause or error cannot reopen or relabel a finished variation", () => {
+    const next = applyEvents(initialStreamState([{ variation_id: "var-1", status: null }]), [
+      { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 1, status: "completed", metadata: {} } },
+      { event: "agent_complete", data: { ...at, variation_id: "var-1", sequence: 1, status: "completed" } },
+      { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 2, status: "paused", metadata: { control_id: "ctl-0000000000000001" } } },
+      { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 3, status: "failed", metadata: {} } },
+      { event: "agent_error", data: { ...at, variation_id: "var-1", sequence: 3, error: "late" } },
+    ]);
+    expect(next.variations["var-1"]).toMatchObject({ status: "completed", error: null });
+    // The acknowledgement is still recorded: the page stops waiting for it.
+    expect(next.variations["var-1"]!.acks).toEqual(["ctl-0000000000000001"]);
+  });
+
   it("adds panes for variations it did not know and marks the run complete", () => {
     const next = applyEvents(initialStreamState(), [
       { event: "agent_complete", data: { ...at, variation_id: "x", sequence: 9, status: "completed" } },

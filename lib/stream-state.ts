@@ -2,7 +2,7 @@
  * What the run page knows about each variation, and the pure reducer that folds SSE events
  * into it. Kept apart from the hook so it can be unit-tested and applied in batches.
  */
-import type { LogLevel, SseEvent, VariationStatus } from "./events";
+import { isTerminal, type LogLevel, type SseEvent, type VariationStatus } from "./events";
 
 export interface LogLine {
   sequence: number;
@@ -150,7 +150,8 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         v.logs.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });
         break;
       case "agent_status": {
-        v.status = item.data.status;
+        // A final status stays final, as on the server: a late status cannot reopen a variation.
+        if (!isTerminal(v.status ?? undefined)) v.status = item.data.status;
         const controlId = item.data.metadata.control_id;
         if (typeof controlId === "string") v.acks = [...v.acks.slice(-(MAX_ACKS_KEPT - 1)), controlId];
         break;
@@ -159,9 +160,11 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         Object.assign(v.metrics, item.data.metrics);
         break;
       case "agent_complete":
-        v.status = "completed";
+        if (!isTerminal(v.status ?? undefined)) v.status = "completed";
         break;
       case "agent_error":
+        // Its own agent_status came just before; an error after another final status is stale.
+        if (isTerminal(v.status ?? undefined) && v.status !== "failed") break;
         v.status = "failed";
         v.error = item.data.error;
         break;

@@ -9,7 +9,9 @@ import type { EventSourceMessage } from "eventsource-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as controlRoute } from "@/app/api/v1/runs/[runId]/control/route";
 import { keys } from "@/lib/channels";
-import { agentsIdle, startRun } from "@/lib/orchestrator";
+import { agentsIdle, launchRun, runnerCommand, startRun } from "@/lib/orchestrator";
+import { DEMO } from "@/lib/presets";
+import { createRun } from "@/lib/runs";
 import { eventually, newRun, openStream, setupTestRedis, type SseReader } from "../support/helpers";
 
 // Slow enough to pause a variation mid-answer, fast enough for a test; short heartbeats.
@@ -148,9 +150,11 @@ describe("whole-run control", () => {
   });
 
   it("a control sent before an agent listens is still applied: agents replay the run's control stream", async () => {
-    const { runId } = await startRun({ prompt: "Stop me early", agents: ["demo"] });
-    // Sent at once, while the runner process is still starting.
-    const stop = (await (await control(runId, { action: "stop" })).json()) as { control_id: string };
+    const run = await createRun({ prompt: "Stop me early", agents: ["demo"] });
+    // Sent before any agent process exists: only the control stream can tell it.
+    const stop = (await (await control(run.runId, { action: "stop" })).json()) as { control_id: string };
+    const runId = run.runId;
+    launchRun(run, [DEMO], runnerCommand());
     const { reader } = await openStream(runId);
     await reader!.waitForEvents(1, ackOf(stop.control_id, "stopped"), 15_000);
     const [complete] = await reader!.waitForEvents(1, (e) => e.event === "run_complete", 10_000);

@@ -166,6 +166,15 @@ describe("durable runs", () => {
     expect(await redisClient().exists(keys.runEvents("run-zzzzzzzzzzzz"))).toBe(0);
   });
 
+  it("keeps a variation's final status: a status published after it is in the history but does not reopen it", async () => {
+    const run = await newRun(1);
+    const [agent] = publishers(redisClient(), run);
+    await agent!.status("completed");
+    await agent!.status("paused", { control_id: "ctl-0000000000000001" });
+    expect(await redisClient().hget(keys.runVariations(run.runId), "var-1")).toBe("completed");
+    expect(await redisClient().xlen(keys.runEvents(run.runId))).toBe(2);
+  });
+
   it("numbers a server failure report after the agent's last accepted message", async () => {
     const run = await newRun(1);
     const [agent] = publishers(redisClient(), run);

@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as controlRoute } from "@/app/api/v1/runs/[runId]/control/route";
 import { GET as controlStreamRoute } from "@/app/api/v1/runs/[runId]/control/stream/route";
 import { POST as eventsRoute } from "@/app/api/v1/runs/[runId]/events/route";
+import { POST as heartbeatRoute } from "@/app/api/v1/runs/[runId]/heartbeat/route";
 import { keys } from "@/lib/channels";
 import { agentsIdle, startRun } from "@/lib/orchestrator";
 import type { NewRun } from "@/lib/runs";
-import { eventually, openStream, setupTestRedis, type SseReader } from "../support/helpers";
+import { eventually, newRun, openStream, setupTestRedis, type SseReader } from "../support/helpers";
 import { startRouteServer, type RouteServer } from "../support/route-server";
 
 const presetsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-presets-")), "presets.jsonc");
@@ -30,6 +31,7 @@ beforeAll(async () => {
   server = await startRouteServer([
     { method: "POST", path: /^\/api\/v1\/runs\/([^/]+)\/events$/, handler: eventsRoute },
     { method: "GET", path: /^\/api\/v1\/runs\/([^/]+)\/control\/stream$/, handler: controlStreamRoute },
+    { method: "POST", path: /^\/api\/v1\/runs\/([^/]+)\/heartbeat$/, handler: heartbeatRoute },
   ]);
   // Read by lib/env.ts on first use, which is after this.
   process.env.RUNWATCH_AGENT_API_URL = server.url;
@@ -90,10 +92,10 @@ describe("an agent that only speaks HTTP", () => {
     expect(environ!.some((line) => line.startsWith("REDIS_URL="))).toBe(false);
   });
 
-  it("publishes, obeys pause and resume, counts as alive while connected", async () => {
+  it("publishes, obeys pause and resume, and beats through POST .../heartbeat", async () => {
     await reader.waitForEvents(1, (e) => e.event === "agent_output" && data(e).variation_id === "var-1", 15_000);
-    // The server renews the heartbeat of an HTTP agent while its control stream is open.
-    expect(await redis().exists(keys.agentHeartbeat(run.runId, "var-1"))).toBe(1);
+    const beat = await redis().get(keys.agentHeartbeat(run.runId, "var-1"));
+    expect(Date.parse(beat ?? "")).toBeGreaterThan(Date.now() - 20_000);
 
     const pauseId = await control(run.runId, { action: "pause", variation_id: "var-1" });
     await reader.waitForEvents(1, ackOf(pauseId, "paused"), 10_000);
@@ -138,8 +140,18 @@ describe("who may publish", () => {
     expect(wrong.status).toBe(401);
     const otherRunsToken = await postEvents(run.runId, { messages: [message(run.runId, 902)] }, other.agentToken);
     expect(otherRunsToken.status).toBe(401);
-    const stream = await controlStreamRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/control/stream`), { params: Promise.resolve({ runId: run.runId }) });
-    expect(stream.status).toBe(401);
+    for (const token of [undefined, "rwa_not-the-token", other.agentToken]) {
+      const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
+      const stream = await controlStreamRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/control/stream`, { headers }), { params: Promise.resolve({ runId: run.runId }) });
+      expect(stream.status, String(token)).toBe(401);
+      const beat = await heartbeatRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/heartbeat`, { method: "POST", headers, body: JSON.stringify({ variation_id: "var-1" }) }), { params: Promise.resolve({ runId: run.runId }) });
+      expect(beat.status, String(token)).toBe(401);
+    }
+    const unknownVariation = await heartbeatRoute(
+      new Request(`http://localhost/api/v1/runs/${run.runId}/heartbeat`, { method: "POST", headers: { Authorization: `Bearer ${run.agentToken}` }, body: JSON.stringify({ variation_id: "var-7" }) }),
+      { params: Promise.resolve({ runId: run.runId }) },
+    );
+    expect(unknownVariation.status).toBe(404);
     const sequences = (await redis().xrange(keys.runEvents(run.runId), "-", "+")).map(([, f]) => (JSON.parse(f[1]!) as { sequence: number }).sequence);
     expect(sequences.filter((s) => s >= 900)).toEqual([]);
     await control(run.runId, { action: "stop" });
@@ -147,8 +159,7 @@ describe("who may publish", () => {
   });
 
   it("checks a whole batch before publishing any of it (422), and takes a good one in order", async () => {
-    const run = await startRun({ prompt: "Batches", agents: ["demo-http"] });
-    await control(run.runId, { action: "pause" }); // keep the real agent quiet
+    const run = await newRun(1); // no agent process: this test is the agent
     const lengthBefore = await redis().xlen(keys.runEvents(run.runId));
     const bad = await postEvents(run.runId, { messages: [message(run.runId, 1000), message(run.runId, 1001, { type: "nonsense" }), message("run-000000000000", 1002)] }, run.agentToken);
     expect(bad.status).toBe(422);
@@ -162,6 +173,5 @@ describe("who may publish", () => {
     expect(published.map((p) => [p.sequence, p.id === null])).toEqual([[1000, false], [1001, false], [1000, true]]); // the repeat is a no-op
     expect(await redis().xlen(keys.runEvents(run.runId))).toBe(lengthBefore + 2);
     expect((await postEvents(run.runId, { messages: [] }, run.agentToken)).status).toBe(400);
-    await control(run.runId, { action: "stop" });
   });
 });

@@ -53,6 +53,17 @@ describe("runs mixing presets", () => {
     ]);
   });
 
+  it("a prompt that looks like a flag reaches the command as the prompt, not as a flag", async () => {
+    const prompt = "--fail-with 3";
+    const response = await post({ prompt, agents: ["echo"] });
+    const { run_id: runId } = (await response.json()) as { run_id: string };
+    const { reader } = await openStream(runId);
+    const [complete] = await reader!.waitForEvents(1, (e) => e.event === "run_complete", 30_000);
+    expect(JSON.parse(complete!.data).statuses).toEqual({ "var-1": "completed" });
+    const output = reader!.events.filter((e) => e.event === "agent_output").map((e) => data(e).content).join("");
+    expect(output).toBe(execFileSync(process.execPath, ["examples/echo-agent.mjs", `--prompt=${prompt}`], { encoding: "utf8" }));
+  });
+
   it("an unknown preset is a 400 naming the presets there are, and no run is created", async () => {
     const response = await post({ prompt: "x", agents: ["echo", "gpt-9"] });
     expect(response.status).toBe(400);

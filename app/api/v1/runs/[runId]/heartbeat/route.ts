@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { recordHeartbeat } from "@/lib/control";
+import { toErrorResponse } from "@/lib/errors";
+import { variationIdSchema } from "@/lib/ids";
+import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { requireAgentToken } from "@/lib/runs";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+const heartbeatRequestSchema = z.object({ variation_id: variationIdSchema });
+
+/** An agent over HTTP says it is alive (Authorization: Bearer <agent token>). 204. */
+export async function POST(request: Request, { params }: RunRouteContext) {
+  try {
+    const { runId } = await params;
+    const run = await requireAgentToken(runId, request.headers.get("authorization"));
+    const { variation_id } = heartbeatRequestSchema.parse(await readJsonBody(request));
+    await recordHeartbeat(run, variation_id);
+    return new Response(null, { status: 204 });
+  } catch (error) {
+    return toErrorResponse(error, "POST /api/v1/runs/[runId]/heartbeat");
+  }
+}
