@@ -12,7 +12,7 @@ describe("PublishQueue batches", () => {
   it("sends in order, in batches capped by count and by bytes (a request body has a limit)", async () => {
     const batches: number[][] = [];
     const queue = new PublishQueue({ send: async (m) => void batches.push(m.map((x) => x.sequence)), batchSize: 4, maxBatchBytes: 600 });
-    const big = (sequence: number): AgentMessage => ({ ...message(sequence), content: "x".repeat(250) });
+    const big = (sequence: number): AgentMessage => ({ type: "output", content: "x".repeat(250), run_id: "run-0123456789ab", variation_id: "var-1", sequence, timestamp: "2026-11-23T10:00:00.000Z", metadata: {} });
     for (const m of [message(1), message(2), big(3), big(4), big(5), message(6), message(7), message(8), message(9), message(10)]) void queue.push(m);
     expect(await queue.flush(1_000)).toBe(0);
     expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
