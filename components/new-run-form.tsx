@@ -17,6 +17,14 @@ const presetsSchema = z.object({
 });
 type PresetSummary = z.infer<typeof presetsSchema>["presets"][number];
 
+function PresetOptions({ names }: { names: readonly string[] }) {
+  return names.map((name) => (
+    <option key={name} value={name}>
+      {name}
+    </option>
+  ));
+}
+
 function usePresets() {
   return useSWR<PresetSummary[], Error>(apiUrls.presets(), async (url: string) => presetsSchema.parse(await fetchJson(url)).presets);
 }
@@ -99,11 +107,7 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
             data-testid="agent-select"
           >
             {mixed && <option value="">mixed (see below)</option>}
-            {presetNames.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
+            <PresetOptions names={presetNames} />
           </select>
         </label>
       </div>
@@ -124,11 +128,7 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
                 className={`${field} mt-1`}
                 data-testid={`variation-agent-select-${i + 1}`}
               >
-                {presetNames.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
+                <PresetOptions names={presetNames} />
               </select>
             </label>
           ))}

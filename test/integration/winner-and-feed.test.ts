@@ -3,7 +3,7 @@
  * /api/v1/stream) against a real redis-server. Other suites run in parallel on the same Redis,
  * so feed assertions look only at this file's runs.
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { EventSourceMessage } from "eventsource-parser";
 import { describe, expect, it, vi } from "vitest";
 import { GET as getRunRoute } from "@/app/api/v1/runs/[runId]/route";
 import { POST as selectRoute } from "@/app/api/v1/runs/[runId]/select/route";
@@ -14,7 +14,7 @@ import { channels, keys } from "@/lib/channels";
 import type { Run } from "@/lib/events";
 import { getRedis, getSubscriberConnection } from "@/lib/redis";
 import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, publishers, setupTestRedis } from "../support/helpers";
+import { eventually, newRun, publishers, readSseBody, setupTestRedis } from "../support/helpers";
 
 const redisClient = setupTestRedis();
 
@@ -48,25 +48,12 @@ async function openFeed(): Promise<Feed> {
   expect(response.status).toBe(200);
   const events: EventSourceMessage[] = [];
   const wake = new Set<() => void>();
-  const parser = createParser({
+  const { ended, cancel } = readSseBody(response, {
     onEvent: (event) => {
       events.push(event);
       for (const fn of [...wake]) fn();
     },
   });
-  const body = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const ended = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await body.read();
-        if (done) return;
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-    } catch {
-      // aborted by the test
-    }
-  })();
   return {
     response,
     events,
@@ -91,7 +78,7 @@ async function openFeed(): Promise<Feed> {
     },
     abort() {
       controller.abort();
-      void body.cancel().catch(() => undefined);
+      cancel();
     },
   };
 }

@@ -2,7 +2,7 @@
  * Helpers for integration tests: a real Redis client, run creation, and an SSE reader that
  * parses route responses with a spec-complete parser (what a browser would see).
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createParser, type EventSourceMessage, type ParserCallbacks } from "eventsource-parser";
 import Redis from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { GET as redisStreamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
@@ -97,7 +97,7 @@ export async function openStream(runId: string, backend: Backend = "redis", last
   const comments: string[] = [];
   const wake = new Set<() => void>();
   const notify = () => [...wake].forEach((fn) => fn());
-  const parser = createParser({
+  const { ended, cancel } = readSseBody(response, {
     onEvent: (event) => {
       (CONNECTION_EVENTS.has(event.event ?? "") ? connectionEvents : events).push(event);
       notify();
@@ -107,19 +107,6 @@ export async function openStream(runId: string, backend: Backend = "redis", last
       notify();
     },
   });
-  const body = response.body.getReader();
-  const decoder = new TextDecoder();
-  const ended = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await body.read();
-        if (done) return;
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-    } catch {
-      // aborted by the test
-    }
-  })();
 
   const reader: SseReader = {
     events,
@@ -140,10 +127,29 @@ export async function openStream(runId: string, backend: Backend = "redis", last
     },
     abort() {
       controller.abort();
-      void body.cancel().catch(() => undefined);
+      cancel();
     },
   };
   return { response, reader };
+}
+
+/** Feeds an SSE response's body to a spec-complete parser; `ended` resolves when it ends or is cancelled. */
+export function readSseBody(response: Response, callbacks: ParserCallbacks): { ended: Promise<void>; cancel(): void } {
+  const parser = createParser(callbacks);
+  const body = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const ended = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await body.read();
+        if (done) return;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+    } catch {
+      // aborted by the test
+    }
+  })();
+  return { ended, cancel: () => void body.cancel().catch(() => undefined) };
 }
 
 export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
