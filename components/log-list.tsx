@@ -1,8 +1,9 @@
 "use client";
 
 import { memo } from "react";
-import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
+import { useFollow } from "@/hooks/use-follow";
 import { cn } from "@/lib/cn";
+import { JumpToLatest } from "./jump-to-latest";
 import type { LogLine } from "@/lib/stream-state";
 
 /** Rendering thousands of rows per pane costs frames; the newest ones are what a live viewer reads. */
@@ -18,16 +19,19 @@ const LEVEL_STYLE: Record<LogLine["level"], string> = {
 export const LogList = memo(function LogList({ logs }: { logs: LogLine[] }) {
   const hidden = Math.max(0, logs.length - VISIBLE_LINES);
   const shown = hidden > 0 ? logs.slice(hidden) : logs;
-  const scroll = useStickToBottom<HTMLOListElement>(logs.length);
+  const follow = useFollow<HTMLOListElement>(logs.length);
   return (
-    <ol ref={scroll.ref} onScroll={scroll.onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
-      {hidden > 0 && <li className="text-zinc-500">… {hidden} earlier lines</li>}
-      {shown.map((line) => (
-        <li key={line.sequence} className={cn("whitespace-pre-wrap", LEVEL_STYLE[line.level])} data-testid="log-line">
-          <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span>{" "}
-          <span className="uppercase">{line.level}</span> {line.text}
-        </li>
-      ))}
-    </ol>
+    <div className="relative">
+      <ol ref={follow.ref} onScroll={follow.onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
+        {hidden > 0 && <li className="text-zinc-500">… {hidden} earlier lines</li>}
+        {shown.map((line) => (
+          <li key={line.sequence} className={cn("whitespace-pre-wrap", LEVEL_STYLE[line.level])} data-testid="log-line">
+            <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span>{" "}
+            <span className="uppercase">{line.level}</span> {line.text}
+          </li>
+        ))}
+      </ol>
+      {!follow.following && <JumpToLatest unseen={follow.unseen} what="log lines" onClick={follow.jumpToLatest} />}
+    </div>
   );
 });

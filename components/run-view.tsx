@@ -115,6 +115,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
           return (
             <VariationPane
               key={id}
+              runId={runId}
               variation={variation}
               agent={agents.get(id) ?? null}
               controlFailure={state.failure}

@@ -1,12 +1,14 @@
 "use client";
 
 import { memo, type ReactNode } from "react";
-import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
+import { useFollow } from "@/hooks/use-follow";
 import { isTerminal } from "@/lib/events";
 import type { VariationState } from "@/lib/stream-state";
 import { LogList } from "./log-list";
 import { MarkdownOutput } from "./markdown-output";
+import { JumpToLatest } from "./jump-to-latest";
 import { StatusChip } from "./status-chip";
+import { VariationActions } from "./variation-actions";
 
 /** Missing messages are shown, not hidden: lost while an agent could not reach Redis, or trimmed. */
 function describeGaps(gaps: readonly { from: number; to: number }[]): string {
@@ -20,12 +22,14 @@ function describeGaps(gaps: readonly { from: number; to: number }[]): string {
  * control that was not acknowledged in time.
  */
 export const VariationPane = memo(function VariationPane({
+  runId,
   variation,
   agent,
   controls,
   winner,
   controlFailure,
 }: {
+  runId: string;
   variation: VariationState;
   agent: string | null;
   controls?: ReactNode;
@@ -34,7 +38,7 @@ export const VariationPane = memo(function VariationPane({
 }) {
   const tokens = variation.metrics.tokens;
   const unresponsive = variation.alive === false && !isTerminal(variation.status ?? undefined);
-  const output = useStickToBottom<HTMLDivElement>(variation.output.length);
+  const output = useFollow<HTMLDivElement>(variation.outputChunks);
   return (
     <article
       className="flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900"
@@ -87,12 +91,18 @@ export const VariationPane = memo(function VariationPane({
           {variation.error}
         </p>
       )}
-      <div ref={output.ref} onScroll={output.onScroll} className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output">
-        {variation.output ? (
-          <MarkdownOutput markdown={variation.output} />
-        ) : (
-          <p className="text-sm text-zinc-500">Waiting for output…</p>
-        )}
+      <div className="relative">
+        <div ref={output.ref} onScroll={output.onScroll} className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output" data-following={output.following}>
+          {variation.output ? (
+            <MarkdownOutput markdown={variation.output} />
+          ) : (
+            <p className="text-sm text-zinc-500">Waiting for output…</p>
+          )}
+        </div>
+        {!output.following && <JumpToLatest unseen={output.unseen} what="output" onClick={output.jumpToLatest} />}
+      </div>
+      <div className="border-t border-zinc-200 px-2 py-1 dark:border-zinc-800">
+        <VariationActions runId={runId} variation={variation} />
       </div>
       <div className="border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
         <LogList logs={variation.logs} />

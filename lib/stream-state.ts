@@ -15,6 +15,8 @@ export interface VariationState {
   variationId: string;
   status: VariationStatus | null;
   output: string;
+  /** How many output chunks make `output`: what "n new" counts while the reader is scrolled up. */
+  outputChunks: number;
   logs: LogLine[];
   metrics: Record<string, number>;
   error: string | null;
@@ -55,7 +57,7 @@ export interface RunStreamState {
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, acks: [] };
+  return { variationId, status, output: "", outputChunks: 0, logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, acks: [] };
 }
 
 export function initialStreamState(
@@ -145,6 +147,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
     switch (item.event) {
       case "agent_output":
         v.output += item.data.content;
+        v.outputChunks += 1;
         break;
       case "agent_log":
         v.logs.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });

@@ -1,0 +1,75 @@
+"use client";
+
+import { useCallback, useLayoutEffect, useRef, useState } from "react";
+
+/** How close to the bottom (px) still counts as "reading the latest". */
+const NEAR_BOTTOM_PX = 48;
+
+export interface Follow<T extends HTMLElement> {
+  ref: React.RefObject<T | null>;
+  onScroll: () => void;
+  /** True while the pane sticks to the bottom as text arrives. */
+  following: boolean;
+  /** Items that arrived since the reader scrolled up (0 while following). */
+  unseen: number;
+  /** Back to the bottom, following again. */
+  jumpToLatest: () => void;
+  /** Follow or stop following (the `f` key, a toggle button). */
+  setFollowing: (follow: boolean) => void;
+}
+
+/**
+ * Follow mode for a scroll container whose content grows. While following, each new item
+ * scrolls it to the bottom. Scrolling up to read stops following, and from then on the reader's
+ * scroll position is never touched: the page counts what arrived meanwhile and offers
+ * "Jump to latest". Scrolling back to the bottom follows again. `count` is how many items
+ * (messages, lines) the content holds.
+ */
+export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
+  const ref = useRef<T | null>(null);
+  const [following, setFollowingState] = useState(true);
+  /** The same, readable synchronously in scroll handlers. */
+  const followingNow = useRef(true);
+  const [countWhenLeft, setCountWhenLeft] = useState(count);
+  /** Scroll events caused by our own scrolling are not the reader's. */
+  const programmatic = useRef(false);
+
+  const scrollToBottom = useCallback(() => {
+    const el = ref.current;
+    if (!el) return;
+    programmatic.current = true;
+    el.scrollTop = el.scrollHeight;
+  }, []);
+
+  const onScroll = useCallback(() => {
+    const el = ref.current;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    if (programmatic.current) {
+      programmatic.current = false;
+      if (atBottom) return;
+    }
+    if (followingNow.current === atBottom) return;
+    followingNow.current = atBottom;
+    setFollowingState(atBottom);
+    if (!atBottom) setCountWhenLeft(count);
+  }, [count]);
+
+  useLayoutEffect(() => {
+    if (following) scrollToBottom();
+  }, [count, following, scrollToBottom]);
+
+  const setFollowing = useCallback(
+    (follow: boolean) => {
+      followingNow.current = follow;
+      setFollowingState(follow);
+      setCountWhenLeft(count);
+      if (follow) scrollToBottom();
+    },
+    [count, scrollToBottom],
+  );
+
+  const jumpToLatest = useCallback(() => setFollowing(true), [setFollowing]);
+
+  return { ref, onScroll, following, unseen: following ? 0 : Math.max(0, count - countWhenLeft), jumpToLatest, setFollowing };
+}
