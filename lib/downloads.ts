@@ -12,7 +12,10 @@ export function logsFileName(runId: string, variationId: string, format: "text" 
   return `${runId}-${variationId}.${format === "text" ? "log" : "jsonl"}`;
 }
 
-/** One line per log line: "<ISO time> <LEVEL> <text>", as a terminal would show it. */
+/**
+ * One line per log line: "<ISO time> <LEVEL> <text>", as a terminal would show it; colour codes
+ * are kept (`less -R` shows them). The JSON lines keep them too: they are what the agent wrote.
+ */
 export function logsAsText(logs: readonly LogLine[]): string {
   return logs.map((l) => `${l.timestamp} ${l.level.toUpperCase()} ${l.text}\n`).join("");
 }
