@@ -1,13 +1,15 @@
 "use client";
 
-import { memo } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
-import { JumpToLatest } from "./jump-to-latest";
+import { LOG_LEVELS } from "@/lib/events";
+import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, visibleWindow, type LevelFilter } from "@/lib/log-view";
 import type { LogLine } from "@/lib/stream-state";
+import { JumpToLatest } from "./jump-to-latest";
 
-/** Rendering thousands of rows per pane costs frames; the newest ones are what a live viewer reads. */
+/** Rendering thousands of rows per pane costs frames; a live viewer reads the newest ones. */
 const VISIBLE_LINES = 500;
 
 const LEVEL_STYLE: Record<LogLine["level"], string> = {
@@ -17,10 +19,21 @@ const LEVEL_STYLE: Record<LogLine["level"], string> = {
   error: "text-red-700 dark:text-red-400",
 };
 
-/** A log line with its ANSI colours (agent CLIs colour their output for terminals). */
-function AnsiText({ text }: { text: string }) {
-  return ansiSegments(text).map((s, i) =>
-    s.color || s.background || s.bold || s.italic || s.underline || s.dim ? (
+/** A log line with its ANSI colours (agent CLIs colour their output for terminals) and search matches marked. */
+function LineText({ text, query }: { text: string; query: string }) {
+  return ansiSegments(text).map((s, i) => {
+    const styled = s.color || s.background || s.bold || s.italic || s.underline || s.dim;
+    const pieces = highlight(s.text, query).map((p, j) =>
+      p.match ? (
+        <mark key={j} className="rounded-sm bg-yellow-200 text-inherit dark:bg-yellow-700/60" data-testid="log-match">
+          {p.text}
+        </mark>
+      ) : (
+        p.text
+      ),
+    );
+    if (!styled) return <span key={i}>{pieces}</span>;
+    return (
       <span
         key={i}
         data-testid="ansi-segment"
@@ -33,30 +46,127 @@ function AnsiText({ text }: { text: string }) {
           opacity: s.dim ? 0.7 : undefined,
         }}
       >
-        {s.text}
+        {pieces}
       </span>
-    ) : (
-      s.text
-    ),
-  );
+    );
+  });
 }
 
-export const LogList = memo(function LogList({ logs }: { logs: LogLine[] }) {
-  const hidden = Math.max(0, logs.length - VISIBLE_LINES);
-  const shown = hidden > 0 ? logs.slice(hidden) : logs;
-  const { ref, onScroll, following, unseen, jumpToLatest } = useFollow<HTMLOListElement>(logs.length);
+const control = "rounded border border-zinc-300 bg-white px-1.5 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-950";
+
+export const LogList = memo(function LogList({ variationId, logs }: { variationId: string; logs: LogLine[] }) {
+  const [level, setLevel] = useState<LevelFilter>("all");
+  const [query, setQuery] = useState("");
+  const [matchIndex, setMatchIndex] = useState(0);
+  /** A line someone linked to (#v2-L120). */
+  const [linked, setLinked] = useState<number | null>(null);
+  const { ref, onScroll, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLOListElement>(logs.length);
+
+  const rows = useMemo(() => filterRows(logs, level), [logs, level]);
+  const matches = useMemo(() => findMatches(rows, query), [rows, query]);
+  const current = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)]! : null;
+  const target = current ?? linked;
+  const { start, end } = visibleWindow(rows, VISIBLE_LINES, target);
+
+  // Follow links to a line: on load and when the hash changes.
+  useEffect(() => {
+    const read = () => {
+      const n = anchoredLine(window.location.hash, variationId);
+      if (n === null) return;
+      setLinked(n);
+      setFollowing(false);
+    };
+    const frame = requestAnimationFrame(read);
+    window.addEventListener("hashchange", read);
+    return () => {
+      cancelAnimationFrame(frame);
+      window.removeEventListener("hashchange", read);
+    };
+  }, [variationId, setFollowing]);
+
+  // Bring the current match or linked line into view inside the list (not the page).
+  useLayoutEffect(() => {
+    const list = ref.current;
+    if (target === null || !list) return;
+    const row = list.querySelector<HTMLElement>(`[data-line="${target}"]`);
+    if (row) list.scrollTop = row.offsetTop - list.offsetTop - list.clientHeight / 2;
+  }, [target, ref]);
+
+  const step = (by: number) => {
+    if (matches.length === 0) return;
+    setFollowing(false);
+    setMatchIndex((i) => (Math.min(i, matches.length - 1) + by + matches.length) % matches.length);
+  };
+
   return (
-    <div className="relative">
-      <ol ref={ref} onScroll={onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label="Agent logs">
-        {hidden > 0 && <li className="text-zinc-500">… {hidden} earlier lines</li>}
-        {shown.map((line) => (
-          <li key={line.sequence} className={cn("whitespace-pre-wrap", LEVEL_STYLE[line.level])} data-testid="log-line">
-            <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span>{" "}
-            <span className="uppercase">{line.level}</span> <AnsiText text={line.text} />
-          </li>
-        ))}
-      </ol>
-      {!following && <JumpToLatest unseen={unseen} what="log lines" onClick={jumpToLatest} />}
+    <div className="space-y-1">
+      <div className="flex flex-wrap items-center gap-1.5" role="toolbar" aria-label={`Filter and search the logs of ${variationId}`}>
+        <select value={level} onChange={(e) => setLevel(e.target.value as LevelFilter)} className={control} aria-label="Minimum log level" data-testid="log-level-filter">
+          <option value="all">all levels</option>
+          {LOG_LEVELS.filter((l) => l !== "debug").map((l) => (
+            <option key={l} value={l}>
+              {l}+
+            </option>
+          ))}
+        </select>
+        <input
+          type="search"
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setMatchIndex(0);
+            if (e.target.value.trim()) setFollowing(false);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") step(e.shiftKey ? -1 : 1);
+            if (e.key === "Escape") (e.target as HTMLInputElement).blur();
+          }}
+          placeholder="Search logs"
+          className={cn(control, "w-32 flex-1")}
+          aria-label={`Search the logs of ${variationId}`}
+          data-testid="log-search"
+        />
+        {query.trim() && (
+          <>
+            <span className="text-xs text-zinc-600 tabular-nums dark:text-zinc-400" data-testid="log-match-count" aria-live="polite">
+              {matches.length === 0 ? "no matches" : `${Math.min(matchIndex, matches.length - 1) + 1} of ${matches.length}`}
+            </span>
+            <button type="button" className={control} onClick={() => step(-1)} disabled={matches.length === 0} aria-label="Previous match" data-testid="log-match-prev">
+              ↑
+            </button>
+            <button type="button" className={control} onClick={() => step(1)} disabled={matches.length === 0} aria-label="Next match" data-testid="log-match-next">
+              ↓
+            </button>
+          </>
+        )}
+      </div>
+      <div className="relative">
+        <ol ref={ref} onScroll={onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label={`Logs of ${variationId}`}>
+          {start > 0 && <li className="text-zinc-500">… {start} earlier lines</li>}
+          {rows.slice(start, end).map(({ n, line }) => {
+            const anchor = lineAnchor(variationId, n);
+            return (
+              <li
+                key={n}
+                id={anchor}
+                data-line={n}
+                data-current={n === target || undefined}
+                className={cn("flex gap-2 whitespace-pre-wrap", LEVEL_STYLE[line.level], n === target && "bg-yellow-50 dark:bg-yellow-950/40")}
+                data-testid="log-line"
+              >
+                <a href={`#${anchor}`} className="w-8 shrink-0 text-right text-zinc-400 select-none hover:underline" aria-label={`Line ${n}: link`} data-testid="log-line-number">
+                  {n}
+                </a>
+                <span className="min-w-0">
+                  <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span> <span className="uppercase">{line.level}</span>{" "}
+                  <LineText text={line.text} query={query} />
+                </span>
+              </li>
+            );
+          })}
+        </ol>
+        {!following && <JumpToLatest unseen={unseen} what="log lines" onClick={jumpToLatest} />}
+      </div>
     </div>
   );
 });

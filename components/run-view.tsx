@@ -1,8 +1,10 @@
 "use client";
 
+import { useState } from "react";
 import { useAgentStream } from "@/hooks/use-agent-stream";
 import { useStreamingBackend } from "@/hooks/use-backend-preference";
 import { useRunControl } from "@/hooks/use-run-control";
+import { useRunKeys } from "@/hooks/use-run-keys";
 import { useRun } from "@/hooks/use-runs";
 import { isTerminal } from "@/lib/events";
 import type { StreamingBackend } from "@/lib/public-env";
@@ -26,6 +28,8 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
   const open = stream.order.filter((id) => !isTerminal(stream.variations[id]?.status ?? undefined));
   const agents = new Map(run?.variations.map((v) => [v.variation_id, v.agent]));
   const winner = run?.winner ?? null;
+  const [selected, setSelected] = useState<string | null>(null);
+  useRunKeys(stream.order, selected, setSelected);
 
   if (error) {
     return (
@@ -117,6 +121,8 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
               key={id}
               runId={runId}
               variation={variation}
+              selected={selected === id}
+              onSelect={setSelected}
               agent={agents.get(id) ?? null}
               controlFailure={state.failure}
               controls={

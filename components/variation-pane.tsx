@@ -1,7 +1,9 @@
 "use client";
 
-import { memo, type ReactNode } from "react";
+import { memo, useEffect, useRef, type ReactNode } from "react";
 import { useFollow } from "@/hooks/use-follow";
+import { TOGGLE_FOLLOW_EVENT } from "@/hooks/use-run-keys";
+import { cn } from "@/lib/cn";
 import { isTerminal } from "@/lib/events";
 import type { VariationState } from "@/lib/stream-state";
 import { LogList } from "./log-list";
@@ -24,6 +26,8 @@ function describeGaps(gaps: readonly { from: number; to: number }[]): string {
 export const VariationPane = memo(function VariationPane({
   runId,
   variation,
+  selected = false,
+  onSelect,
   agent,
   controls,
   winner,
@@ -31,6 +35,9 @@ export const VariationPane = memo(function VariationPane({
 }: {
   runId: string;
   variation: VariationState;
+  /** The pane `j`/`k` moved to: `f` and `/` act on it. */
+  selected?: boolean;
+  onSelect?: (variationId: string) => void;
   agent: string | null;
   controls?: ReactNode;
   winner?: ReactNode;
@@ -39,12 +46,28 @@ export const VariationPane = memo(function VariationPane({
   const tokens = variation.metrics.tokens;
   const unresponsive = variation.alive === false && !isTerminal(variation.status ?? undefined);
   const output = useFollow<HTMLDivElement>(variation.outputChunks);
+  const pane = useRef<HTMLElement | null>(null);
+  const { following, setFollowing } = output;
+  useEffect(() => {
+    const element = pane.current;
+    if (!element) return;
+    const toggle = () => setFollowing(!following);
+    element.addEventListener(TOGGLE_FOLLOW_EVENT, toggle);
+    return () => element.removeEventListener(TOGGLE_FOLLOW_EVENT, toggle);
+  }, [following, setFollowing]);
   return (
     <article
-      className="flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900"
+      ref={pane}
+      tabIndex={-1}
+      onFocus={() => onSelect?.(variation.variationId)}
+      className={cn(
+        "flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white outline-none dark:border-zinc-800 dark:bg-zinc-900",
+        selected && "ring-2 ring-blue-500",
+      )}
       data-testid="variation-pane"
       data-variation-id={variation.variationId}
-      aria-label={`Variation ${variation.variationId}`}
+      data-selected={selected || undefined}
+      aria-label={`Variation ${variation.variationId}${agent ? ` (${agent})` : ""}`}
     >
       <header className="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
         <h3 className="font-mono text-sm font-semibold">
@@ -105,7 +128,7 @@ export const VariationPane = memo(function VariationPane({
         <VariationActions runId={runId} variation={variation} />
       </div>
       <div className="border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
-        <LogList logs={variation.logs} />
+        <LogList variationId={variation.variationId} logs={variation.logs} />
       </div>
     </article>
   );

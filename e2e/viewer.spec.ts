@@ -61,3 +61,52 @@ test("download a variation's output and logs; the files hold exactly what the ag
   expect(lines).toHaveLength(await page.getByTestId("log-line").count());
   for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\S+ (DEBUG|INFO|WARN|ERROR) \S/);
 });
+
+test("log search counts and highlights matches; level filter; j / f and / keys; a linked line opens highlighted", async ({ page }) => {
+  const created = await page.request.post("/api/v1/runs", { data: { prompt: "Keyboard and search", variations: 2 } });
+  const { run_id: runId } = (await created.json()) as { run_id: string };
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  const pane = page.locator('[data-testid="variation-pane"][data-variation-id="var-1"]');
+
+  // j selects the first variation; / focuses its log search.
+  const blur = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await blur();
+  await page.keyboard.press("j");
+  await expect(pane).toHaveAttribute("data-selected", "true");
+  await page.keyboard.press("/");
+  await expect(pane.getByTestId("log-search")).toBeFocused();
+  await page.keyboard.type("writing section");
+  const count = pane.getByTestId("log-match-count");
+  await expect(count).toHaveText(/^1 of \d+$/);
+  const total = Number((await count.textContent())!.split(" of ")[1]);
+  expect(total).toBeGreaterThan(1);
+  await expect(pane.getByTestId("log-match").first()).toHaveText(/writing section/i);
+  await expect(pane.locator('[data-testid="log-line"][data-current="true"]')).toContainText(/Writing section/);
+  await page.keyboard.press("Enter");
+  await expect(count).toHaveText(`2 of ${total}`);
+  await pane.getByTestId("log-match-prev").click();
+  await pane.getByTestId("log-match-prev").click();
+  await expect(count).toHaveText(`${total} of ${total}`); // wraps around
+
+  // The level filter hides lines below it.
+  await pane.getByTestId("log-search").fill("");
+  const all = await pane.getByTestId("log-line").count();
+  await pane.getByTestId("log-level-filter").selectOption("info");
+  await expect.poll(() => pane.getByTestId("log-line").count()).toBeLessThan(all);
+  await expect(pane.getByTestId("log-line").filter({ hasText: "DEBUG" })).toHaveCount(0);
+  await pane.getByTestId("log-level-filter").selectOption("all");
+
+  // f toggles follow on the selected pane (keys typed into a field are the field's).
+  await blur();
+  await page.keyboard.press("f");
+  await expect(pane.getByTestId("variation-output")).toHaveAttribute("data-following", "false");
+  await page.keyboard.press("f");
+  await expect(pane.getByTestId("variation-output")).toHaveAttribute("data-following", "true");
+
+  // Line numbers are links; opening one shows that line highlighted.
+  await pane.getByTestId("log-line-number").nth(1).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${runId}#v1-L2$`));
+  await page.reload();
+  await expect(page.locator('[data-testid="variation-pane"][data-variation-id="var-1"] [data-testid="log-line"][data-current="true"]')).toHaveAttribute("data-line", "2");
+});

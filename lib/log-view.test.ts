@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, visibleWindow } from "./log-view";
+import type { LogLine } from "./stream-state";
+
+const line = (sequence: number, level: LogLine["level"], text: string): LogLine => ({ sequence, timestamp: "2026-11-23T10:30:00.000Z", level, text });
+const logs = [line(1, "debug", "boot"), line(2, "info", "Fetching \u001b[1mrepo\u001b[0m"), line(3, "warn", "slow REPO"), line(4, "error", "repo failed"), line(5, "info", "done")];
+
+describe("log view", () => {
+  it("filters by minimum level, keeping each line's number among all lines", () => {
+    expect(filterRows(logs, "all").map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(filterRows(logs, "warn").map((r) => r.n)).toEqual([3, 4]);
+    expect(filterRows(logs, "info").map((r) => r.n)).toEqual([2, 3, 4, 5]);
+  });
+
+  it("finds a query case-insensitively, ignoring colour codes, within the filter", () => {
+    expect(findMatches(filterRows(logs, "all"), "repo")).toEqual([2, 3, 4]);
+    expect(findMatches(filterRows(logs, "warn"), "repo")).toEqual([3, 4]);
+    expect(findMatches(filterRows(logs, "all"), "  ")).toEqual([]);
+    // An escape code between letters must not hide a match, nor make one.
+    expect(findMatches(filterRows(logs, "all"), "1mrepo")).toEqual([]);
+  });
+
+  it("windows the newest lines, or the lines around an older target", () => {
+    const many = Array.from({ length: 2_000 }, (_, i) => line(i + 1, "info", `line ${i + 1}`));
+    const rows = filterRows(many, "all");
+    expect(visibleWindow(rows, 500, null)).toEqual({ start: 1_500, end: 2_000 });
+    expect(visibleWindow(rows, 500, 1_900)).toEqual({ start: 1_500, end: 2_000 });
+    expect(visibleWindow(rows, 500, 100)).toEqual({ start: 0, end: 500 });
+    expect(visibleWindow(rows, 500, 1_000)).toEqual({ start: 749, end: 1_249 });
+  });
+
+  it("marks every occurrence of the query", () => {
+    expect(highlight("Repo and repo", "REPO")).toEqual([
+      { text: "Repo", match: true },
+      { text: " and ", match: false },
+      { text: "repo", match: true },
+    ]);
+    expect(highlight("nothing", "x")).toEqual([{ text: "nothing", match: false }]);
+  });
+
+  it("links lines as #v2-L120 and reads such links back for the right variation only", () => {
+    expect(lineAnchor("var-2", 120)).toBe("v2-L120");
+    expect(anchoredLine("#v2-L120", "var-2")).toBe(120);
+    expect(anchoredLine("#v2-L120", "var-1")).toBeNull();
+    expect(lineAnchor("my-agent", 3)).toBe("my-agent-L3");
+    expect(anchoredLine("#my-agent-L3", "my-agent")).toBe(3);
+    expect(anchoredLine("#nothing", "var-2")).toBeNull();
+  });
+});
