@@ -9,10 +9,17 @@ import { useRun } from "@/hooks/use-runs";
 import { isTerminal } from "@/lib/events";
 import type { StreamingBackend } from "@/lib/public-env";
 import { BackendBadge } from "./backend-badge";
+import { CompareView } from "./compare-view";
+import { Elapsed } from "./elapsed";
 import { ConnectionIndicator } from "./connection-indicator";
 import { RunControls, VariationControls } from "./control-buttons";
 import { VariationPane } from "./variation-pane";
 import { SelectWinnerButton } from "./winner-select";
+
+/** When the last variation finished (the agents' clocks), if any did. */
+function lastEnd(times: (string | null)[]): string | null {
+  return times.reduce<string | null>((latest, t) => (t && (!latest || Date.parse(t) > Date.parse(latest)) ? t : latest), null);
+}
 
 /**
  * `serverBackend`: NEXT_PUBLIC_STREAMING_BACKEND as the server read it; the browser may override
@@ -29,6 +36,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
   const agents = new Map(run?.variations.map((v) => [v.variation_id, v.agent]));
   const winner = run?.winner ?? null;
   const [selected, setSelected] = useState<string | null>(null);
+  const [comparing, setComparing] = useState(false);
   useRunKeys(stream.order, selected, setSelected);
 
   if (error) {
@@ -88,6 +96,12 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
             {run.prompt}
           </p>
         )}
+        {run && (
+          <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="run-times">
+            Created <time dateTime={run.created_at}>{new Date(run.created_at).toLocaleString()}</time> · {complete ? "took" : "running for"}{" "}
+            <Elapsed from={run.created_at} to={complete ? lastEnd(stream.order.map((id) => stream.variations[id]?.endedAt ?? null)) ?? run.created_at : null} testId="run-duration" />
+          </p>
+        )}
         {!complete && open.length > 0 && (
           <RunControls
             anyPaused={open.some((id) => stream.variations[id]?.status === "paused")}
@@ -111,6 +125,20 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
           </p>
         )}
       </header>
+      {comparing ? (
+        <CompareView order={stream.order} variations={stream.variations} onClose={() => setComparing(false)} />
+      ) : (
+        stream.order.length > 1 && (
+          <button
+            type="button"
+            onClick={() => setComparing(true)}
+            className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            data-testid="compare-open"
+          >
+            Compare two variations
+          </button>
+        )
+      )}
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         {stream.order.map((id) => {
           const variation = stream.variations[id];

@@ -20,6 +20,8 @@ export function StatusChip({ status, className }: { status: VariationStatus | nu
     <span
       className={cn("inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium", STYLES[label], className)}
       data-testid="status-chip"
+      // Screen readers hear a variation finish or pause without having to look.
+      aria-live="polite"
       data-status={label}
     >
       {text}

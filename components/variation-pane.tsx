@@ -8,6 +8,7 @@ import { isTerminal } from "@/lib/events";
 import type { VariationState } from "@/lib/stream-state";
 import { LogList } from "./log-list";
 import { MarkdownOutput } from "./markdown-output";
+import { Elapsed, EventRate } from "./elapsed";
 import { JumpToLatest } from "./jump-to-latest";
 import { StatusChip } from "./status-chip";
 import { VariationActions } from "./variation-actions";
@@ -79,6 +80,8 @@ export const VariationPane = memo(function VariationPane({
           )}
         </h3>
         <div className="flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
+          <Elapsed from={variation.startedAt} to={variation.endedAt} testId="variation-elapsed" />
+          <EventRate sequence={variation.lastSequence} live={variation.startedAt !== null && !isTerminal(variation.status ?? undefined)} />
           <span data-testid="char-count">{variation.output.length.toLocaleString("en")} chars</span>
           {tokens !== undefined && <span data-testid="token-count">{tokens.toLocaleString("en")} tokens</span>}
           {unresponsive && (

@@ -1,6 +1,10 @@
 import fs from "node:fs";
 import { createParser } from "eventsource-parser";
 import { expect, test, type Page } from "@playwright/test";
+import Redis from "ioredis";
+import { keys } from "../lib/channels";
+import { publishMessage } from "../lib/publish";
+import { AppServer } from "./support/app-server";
 
 /** The run's output per variation, as the API streams it (a finished run's stream ends by itself). */
 async function outputsFromApi(baseURL: string, runId: string): Promise<Record<string, string>> {
@@ -25,24 +29,46 @@ async function startRun(page: Page, prompt: string): Promise<string> {
 }
 
 test("follow mode: scrolling up stops following and counts what arrives; Jump to latest follows again", async ({ page }) => {
-  // A narrow pane makes the answer overflow sooner.
-  await page.setViewportSize({ width: 390, height: 844 });
-  await startRun(page, "Explain follow mode in a log viewer");
-  const output = page.getByTestId("variation-output");
-  await expect(output).toHaveAttribute("data-following", "true");
-  await expect.poll(() => output.evaluate((el) => el.scrollHeight - el.clientHeight), { timeout: 30_000 }).toBeGreaterThan(150);
+  // The agent is this test, so output keeps coming for as long as the test needs it.
+  const server = await AppServer.create({});
+  const redis = new Redis(server.redisUrl);
+  let publishing = true;
+  try {
+    await server.start();
+    const runId = "run-f0110wm0de00";
+    await redis.hset(keys.runMeta(runId), { prompt: "follow", agent: "demo", agents: "demo", variations: "var-1", created_at: new Date().toISOString(), ttl_seconds: 3600, stream_maxlen: 100_000 });
+    const agent = (async () => {
+      for (let sequence = 1; publishing && sequence < 2_000; sequence++) {
+        await publishMessage(redis, { type: "output", content: `Paragraph ${sequence} of a long answer.\n\n`, run_id: runId, variation_id: "var-1", sequence, timestamp: new Date().toISOString(), metadata: {} });
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    await page.goto(`${server.url}/runs/${runId}`);
+    const output = page.getByTestId("variation-output");
+    await expect(output).toHaveAttribute("data-following", "true");
+    await expect.poll(() => output.evaluate((el) => el.scrollHeight - el.clientHeight), { timeout: 30_000 }).toBeGreaterThan(150);
+    // Following: the newest text is in view.
+    expect(await output.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(48);
 
-  // The reader scrolls up to read: following stops, and the position is theirs.
-  await output.evaluate((el) => el.scrollTo({ top: 0 }));
-  await expect(output).toHaveAttribute("data-following", "false");
-  const jump = page.getByTestId("jump-to-latest");
-  await expect(jump).toHaveText(/^Jump to latest \(\d+ new\)$/, { timeout: 30_000 });
-  expect(await output.evaluate((el) => el.scrollTop)).toBe(0); // new text did not steal the scroll
+    // The reader scrolls up to read: following stops, and the position is theirs.
+    await output.evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect(output).toHaveAttribute("data-following", "false");
+    const jump = page.getByTestId("jump-to-latest");
+    await expect(jump).toHaveText(/^Jump to latest \((\d+) new\)$/);
+    await expect.poll(async () => Number(/\((\d+) new\)/.exec((await jump.textContent()) ?? "")?.[1])).toBeGreaterThan(5);
+    expect(await output.evaluate((el) => el.scrollTop)).toBe(0); // new text did not steal the scroll
 
-  await jump.click();
-  await expect(output).toHaveAttribute("data-following", "true");
-  await expect(page.getByTestId("jump-to-latest")).toHaveCount(0);
-  expect(await output.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(48);
+    await jump.click();
+    await expect(output).toHaveAttribute("data-following", "true");
+    await expect(page.getByTestId("jump-to-latest")).toHaveCount(0);
+    await expect.poll(() => output.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(48);
+    publishing = false;
+    await agent;
+  } finally {
+    publishing = false;
+    await redis.quit();
+    await server.dispose();
+  }
 });
 
 test("download a variation's output and logs; the files hold exactly what the agent sent", async ({ page, baseURL }) => {
@@ -104,9 +130,37 @@ test("log search counts and highlights matches; level filter; j / f and / keys; 
   await page.keyboard.press("f");
   await expect(pane.getByTestId("variation-output")).toHaveAttribute("data-following", "true");
 
+  // Compare: both outputs side by side, exactly as the agents wrote them, differences marked.
+  const outputs = await outputsFromApi(new URL(page.url()).origin, runId);
+  await page.getByTestId("compare-open").click();
+  await expect(page.getByTestId("compare-left")).toContainText("var-1");
+  expect(await page.getByTestId("compare-left").locator("pre").textContent()).toBe(outputs["var-1"]);
+  expect(await page.getByTestId("compare-right").locator("pre").textContent()).toBe(outputs["var-2"]);
+  await expect(page.getByTestId("compare-diff").first()).toBeVisible();
+  await expect(page.getByTestId("compare-similarity")).toHaveText(/^\d+% of words in common$/);
+  await page.getByTestId("compare-close").click();
+  await expect(page.getByTestId("compare-view")).toHaveCount(0);
+
+  // The header says when the run was created and how long it took; panes their own time.
+  await expect(page.getByTestId("run-times")).toContainText(/Created .* · took \d+ s/);
+  await expect(pane.getByTestId("variation-elapsed")).toHaveText(/^\d+ s$/);
+
   // Line numbers are links; opening one shows that line highlighted.
   await pane.getByTestId("log-line-number").nth(1).click();
   await expect(page).toHaveURL(new RegExp(`/runs/${runId}#v1-L2$`));
   await page.reload();
   await expect(page.locator('[data-testid="variation-pane"][data-variation-id="var-1"] [data-testid="log-line"][data-current="true"]')).toHaveAttribute("data-line", "2");
+});
+
+test("the home page filters runs by status", async ({ page }) => {
+  const created = await page.request.post("/api/v1/runs", { data: { prompt: "Filter me", variations: 1 } });
+  const { run_id: runId } = (await created.json()) as { run_id: string };
+  await page.goto("/");
+  const row = page.getByTestId("runs-list").locator(`a[href="/runs/${runId}"]`);
+  await expect(row.getByTestId("run-list-status")).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  await page.getByTestId("runs-filter-running").click();
+  await expect(row).toHaveCount(0);
+  await page.getByTestId("runs-filter-completed").click();
+  await expect(row).toBeVisible();
+  await expect(page.getByTestId("runs-filter-completed")).toHaveAttribute("aria-pressed", "true");
 });

@@ -30,6 +30,9 @@ export interface VariationState {
   alive: boolean | null;
   /** The agent's last heartbeat, when known. */
   lastSeen: string | null;
+  /** The agent's time of its first message, and of its final status: the pane's elapsed time. */
+  startedAt: string | null;
+  endedAt: string | null;
   /** Control messages this variation's agent acknowledged, newest last (the last few only). */
   acks: readonly string[];
 }
@@ -57,7 +60,7 @@ export interface RunStreamState {
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", outputChunks: 0, logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, acks: [] };
+  return { variationId, status, output: "", outputChunks: 0, logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, startedAt: null, endedAt: null, acks: [] };
 }
 
 export function initialStreamState(
@@ -144,6 +147,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       v.gaps = [...v.gaps, { from: v.lastSequence + 1, to: item.data.sequence - 1 }];
     }
     v.lastSequence = Math.max(v.lastSequence, item.data.sequence);
+    v.startedAt ??= item.data.timestamp;
     switch (item.event) {
       case "agent_output":
         v.output += item.data.content;
@@ -154,7 +158,10 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         break;
       case "agent_status": {
         // A final status stays final, as on the server: a late status cannot reopen a variation.
-        if (!isTerminal(v.status ?? undefined)) v.status = item.data.status;
+        if (!isTerminal(v.status ?? undefined)) {
+          v.status = item.data.status;
+          if (isTerminal(item.data.status)) v.endedAt = item.data.timestamp;
+        }
         const controlId = item.data.metadata.control_id;
         if (typeof controlId === "string") v.acks = [...v.acks.slice(-(MAX_ACKS_KEPT - 1)), controlId];
         break;
