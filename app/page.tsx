@@ -8,13 +8,13 @@ export const dynamic = "force-dynamic";
 export default function HomePage() {
   return (
     <div className="grid gap-6 lg:grid-cols-[minmax(320px,420px)_1fr]">
-      <section aria-labelledby="new-run-heading" className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
+      <section aria-labelledby="new-run-heading" className="min-w-0 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
         <h1 id="new-run-heading" className="mb-3 text-base font-semibold">
           New run
         </h1>
         <NewRunForm serverBackend={serverEnv().NEXT_PUBLIC_STREAMING_BACKEND} />
       </section>
-      <section aria-labelledby="runs-heading">
+      <section aria-labelledby="runs-heading" className="min-w-0">
         <h2 id="runs-heading" className="mb-3 text-base font-semibold">
           Runs
         </h2>

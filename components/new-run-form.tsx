@@ -65,7 +65,7 @@ export function NewRunForm({ serverBackend }: { serverBackend: StreamingBackend 
     }
   }
 
-  const field = "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-950";
+  const field = "w-full min-w-0 rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-950";
   return (
     <form onSubmit={submit} className="space-y-3" data-testid="new-run-form">
       <label className="block text-sm font-medium">

@@ -63,9 +63,9 @@ export function RunsList() {
       <ul className="divide-y divide-zinc-200 rounded-lg border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900" data-testid="runs-list">
         {shown.map((run) => (
           <li key={run.run_id}>
-            <Link href={`/runs/${run.run_id}`} className="flex items-center gap-3 px-4 py-3 hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
+            <Link href={`/runs/${run.run_id}`} className="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-3 hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
               <span className="font-mono text-xs text-zinc-500">{run.run_id}</span>
-              <span className="min-w-0 flex-1 truncate text-sm">{run.prompt}</span>
+              <span className="min-w-[10rem] flex-1 truncate text-sm">{run.prompt}</span>
               <span className="text-xs text-zinc-500">{run.variations.length} var.</span>
               {run.winner && (
                 <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" data-testid="run-winner">
