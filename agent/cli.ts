@@ -13,6 +13,7 @@ import { runCommandAgent } from "./command-agent";
 import { AgentControl } from "./control";
 import { hashString } from "./demo-script";
 import { runDemoAgent } from "./demo-agent";
+import { redisTargetOf } from "../lib/redis-connect";
 import { readAgentEnv, type AgentEnv } from "./env";
 import { AgentPublisher } from "./publisher";
 import { httpTransport, redisTransport, type AgentTransport } from "./transport";
@@ -28,7 +29,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
  */
 function commandEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ["REDIS_URL", "RUNWATCH_API_URL", "RUNWATCH_AGENT_TOKEN", "RUNWATCH_AGENT_COMMAND", "RUNWATCH_AGENT_CWD", "RUNWATCH_STOP_GRACE_SECONDS", "RUNWATCH_HEARTBEAT_TTL_SECONDS", "DEMO_AGENT_SPEED", "DEMO_AGENT_SEED"]) {
+  for (const name of ["REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_CLUSTER_NODES", "RUNWATCH_API_URL", "RUNWATCH_AGENT_TOKEN", "RUNWATCH_AGENT_COMMAND", "RUNWATCH_AGENT_CWD", "RUNWATCH_STOP_GRACE_SECONDS", "RUNWATCH_HEARTBEAT_TTL_SECONDS", "DEMO_AGENT_SPEED", "DEMO_AGENT_SEED"]) {
     delete env[name];
   }
   return env;
@@ -36,7 +37,8 @@ function commandEnv(): NodeJS.ProcessEnv {
 
 async function connect(env: AgentEnv): Promise<AgentTransport> {
   const options = { runId: env.RUNWATCH_RUN_ID, variationId: env.RUNWATCH_VARIATION_ID, heartbeatTtlSeconds: env.RUNWATCH_HEARTBEAT_TTL_SECONDS, log };
-  if (env.REDIS_URL) return redisTransport(env.REDIS_URL, options);
+  const redis = redisTargetOf(env);
+  if (redis) return redisTransport(redis, options);
   return httpTransport({ ...options, apiUrl: env.RUNWATCH_API_URL!, token: env.RUNWATCH_AGENT_TOKEN! });
 }
 

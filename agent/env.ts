@@ -6,13 +6,17 @@
 import { z } from "zod";
 import { describeZodError } from "../lib/errors";
 import { runIdSchema, variationIdSchema } from "../lib/ids";
+import { redisEnvIssues, redisEnvShape, redisTargetOf } from "../lib/redis-connect";
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 
 export const agentEnvSchema = z
   .object({
-    /** Publish straight to Redis... */
-    REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")),
+    /**
+     * Publish straight to Redis (REDIS_URL; or REDIS_SENTINELS + REDIS_SENTINEL_NAME; or
+     * REDIS_CLUSTER_NODES, the server's own choice, lib/env.ts agentRedisEnv)...
+     */
+    ...redisEnvShape,
     /** ...or, without REDIS_URL, over HTTP to this Runwatch server with the run's agent token. */
     RUNWATCH_API_URL: optional(z.url({ protocol: /^https?$/, error: "RUNWATCH_API_URL must be an http(s) URL" })),
     RUNWATCH_AGENT_TOKEN: optional(z.string().min(1)),
@@ -37,8 +41,11 @@ export const agentEnvSchema = z
     DEMO_AGENT_SEED: z.coerce.number().int().nonnegative().optional(),
     DEMO_AGENT_SPEED: z.coerce.number().positive().max(1000).default(1),
   })
-  .refine((env) => env.REDIS_URL || (env.RUNWATCH_API_URL && env.RUNWATCH_AGENT_TOKEN), {
-    message: "set REDIS_URL (publish to Redis) or RUNWATCH_API_URL and RUNWATCH_AGENT_TOKEN (publish over HTTP)",
+  .superRefine((env, ctx) => {
+    for (const { path, message } of redisEnvIssues(env)) ctx.addIssue({ code: "custom", path: [path], message });
+  })
+  .refine((env) => redisTargetOf(env) || (env.RUNWATCH_API_URL && env.RUNWATCH_AGENT_TOKEN), {
+    message: "set REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES) to publish to Redis, or RUNWATCH_API_URL and RUNWATCH_AGENT_TOKEN to publish over HTTP",
     path: ["REDIS_URL"],
   });
 

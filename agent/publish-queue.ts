@@ -9,15 +9,15 @@
  * The publish script ignores a sequence it already has, so a retry after a lost reply is safe.
  * Messages go out in batches (one request for an agent over HTTP); a batch is retried whole.
  */
-import type Redis from "ioredis";
 import type { AgentMessage } from "../lib/events";
 import { FatalPublishError, publishMessage } from "../lib/publish";
+import type { RedisClient } from "../lib/redis-connect";
 
 /** Publish these messages in order; throw FatalPublishError when retrying cannot help. */
 export type SendBatch = (messages: AgentMessage[]) => Promise<void>;
 
 /** Straight to Redis through the publish script, one message after another. */
-export function sendToRedis(redis: Redis): SendBatch {
+export function sendToRedis(redis: RedisClient): SendBatch {
   return async (messages) => {
     for (const message of messages) await publishMessage(redis, message);
   };

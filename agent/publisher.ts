@@ -4,18 +4,18 @@
  *
  * Runs in the agent process, outside Next, so it creates its own connection.
  */
-import type Redis from "ioredis";
 import {
   agentMessageSchema,
   type AgentMessage,
   type LogLevel,
   type VariationStatus,
 } from "../lib/events";
+import type { RedisClient } from "../lib/redis-connect";
 import { PublishQueue, sendToRedis, type SendBatch } from "./publish-queue";
 
 export interface PublisherOptions {
   /** Where messages go: a Redis client (through the publish script), or any batch sender (HTTP). */
-  sink: Redis | { send: SendBatch; batchSize: number; maxBatchBytes?: number };
+  sink: RedisClient | { send: SendBatch; batchSize: number; maxBatchBytes?: number };
   runId: string;
   variationId: string;
   /** Where the JSON line of each message goes; stdout by default. */

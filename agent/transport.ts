@@ -4,10 +4,10 @@
  * three things: a sink for its messages, its control messages, and a heartbeat.
  */
 import { createParser } from "eventsource-parser";
-import Redis from "ioredis";
 import { channels, keys } from "../lib/channels";
 import { controlMessageSchema, MAX_EVENTS_BATCH, type ControlMessage } from "../lib/events";
 import { FatalPublishError } from "../lib/publish";
+import { createRedisClient, type RedisClient, type RedisTarget } from "../lib/redis-connect";
 import { compareStreamIds } from "../lib/stream-ids";
 import type { ControlFeed } from "./control";
 import { sendToRedis, type SendBatch } from "./publish-queue";
@@ -53,8 +53,8 @@ class RedisControlFeed implements ControlFeed {
   private onMessage: ((message: ControlMessage) => void) | null = null;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly subscriber: Redis,
+    private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly options: TransportOptions,
   ) {}
 
@@ -108,9 +108,10 @@ class RedisControlFeed implements ControlFeed {
   }
 }
 
-export async function redisTransport(url: string, options: TransportOptions): Promise<AgentTransport> {
+/** To Redis: one server, through Sentinel or to a Cluster (lib/redis-connect.ts), as the server does. */
+export async function redisTransport(target: RedisTarget, options: TransportOptions): Promise<AgentTransport> {
   const name = `runwatch:agent:${options.runId}:${options.variationId}`;
-  const redis = new Redis(url, {
+  const redis = createRedisClient(target, {
     // The publisher's outbox keeps and retries messages (bounded, in order); ioredis's own
     // offline queue would grow without limit, so commands fail fast while Redis is away.
     enableOfflineQueue: false,
@@ -118,7 +119,7 @@ export async function redisTransport(url: string, options: TransportOptions): Pr
     connectionName: name,
   });
   redis.on("error", (error: Error) => options.log(`redis: ${error.message}`));
-  const subscriber = new Redis(url, { connectionName: `${name}:control`, maxRetriesPerRequest: null });
+  const subscriber = createRedisClient(target, { connectionName: `${name}:control`, maxRetriesPerRequest: null });
   subscriber.on("error", () => {}); // the main connection reports the same trouble
   // Give the first connection a moment, so the outbox does not start by failing; if Redis is
   // down, the agent starts anyway and its outbox keeps the messages.

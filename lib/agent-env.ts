@@ -10,8 +10,10 @@ import type { NewRun } from "./runs";
 /**
  * What one variation's runner is told (README, "Agent environment"). Only what it needs: the
  * server's own secrets stay here, except those a preset names explicitly with ${NAME}.
+ * `redisEnv` names the Redis deployment (lib/env.ts agentRedisEnv: REDIS_URL, or the Sentinel
+ * or Cluster variables), for agents that publish to Redis.
  */
-export function agentEnvFor(run: NewRun, index: number, preset: Preset, redisUrl: string): Record<string, string> {
+export function agentEnvFor(run: NewRun, index: number, preset: Preset, redisEnv: Record<string, string>): Record<string, string> {
   const env = serverEnv();
   const variationId = run.variationIds[index]!;
   const base: Record<string, string> = {
@@ -23,7 +25,7 @@ export function agentEnvFor(run: NewRun, index: number, preset: Preset, redisUrl
     DEMO_AGENT_SPEED: String(env.DEMO_AGENT_SPEED),
     ...(preset.transport === "http"
       ? { RUNWATCH_API_URL: agentApiUrl(env), RUNWATCH_AGENT_TOKEN: run.agentToken }
-      : { REDIS_URL: redisUrl }),
+      : redisEnv),
   };
   const presetEnv = expandEnv(preset.env, process.env, preset.name);
   if (!preset.command) return { ...presetEnv, ...base };

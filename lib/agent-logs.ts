@@ -18,6 +18,7 @@ import { isTerminal } from "./events";
 import { followFile } from "./file-follower";
 import { variationIdSchema } from "./ids";
 import type { LineSource } from "./line-source";
+import { runLogger } from "./log";
 import { parseAgentMessage } from "./sse-events";
 
 /** Enough of a log's end to find its last message, without reading a big log whole. */
@@ -109,7 +110,7 @@ export function appendStdoutLine(runId: string, variationId: string, line: strin
     // An agent that died mid-line left no newline: ours must not be glued onto its text.
     fs.appendFileSync(paths.stdout, `${endsMidLine(paths.stdout) ? "\n" : ""}${line}\n`);
   } catch (error) {
-    console.error(`[runwatch] cannot append to the log of ${runId}/${variationId}: ${(error as Error).message}`);
+    runLogger(runId, variationId).error({ err: error }, "cannot append to the agent's stdout log");
   }
 }
 

@@ -9,7 +9,6 @@
  * page waits for that (agent/control.ts).
  */
 import "server-only";
-import type Redis from "ioredis";
 import { channels, keys, runKeys } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
@@ -22,7 +21,9 @@ import {
   type Run,
   type VariationStatus,
 } from "./events";
-import { getRedis } from "./redis";
+import { runLogger } from "./log";
+import { recordMessageDelivered } from "./metrics";
+import { getRedis, type RedisClient } from "./redis";
 import { requireRun, requireRunId } from "./runs";
 import { SseConnection } from "./sse-connection";
 import { StreamFollower, type StreamEntry } from "./stream-follower";
@@ -42,9 +43,9 @@ for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return id
 `;
 
-type WithControl = Redis & { runwatchControl(numKeys: number, ...args: string[]): Promise<string> };
+type WithControl = RedisClient & { runwatchControl(numKeys: number, ...args: string[]): Promise<string> };
 
-function withScript(redis: Redis): WithControl {
+function withScript(redis: RedisClient): WithControl {
   const client = redis as WithControl;
   // numberOfKeys is given per call: the run's key list may grow.
   if (typeof client.runwatchControl !== "function") redis.defineCommand("runwatchControl", { lua: CONTROL_SCRIPT });
@@ -124,11 +125,13 @@ class ControlFollower extends StreamFollower {
     }
     const parsed = controlMessageSchema.safeParse(json);
     if (!parsed.success || parsed.data.run_id !== this.runId) {
-      console.warn(`[runwatch] ${this.label}: skipped malformed control message ${entry.id}`);
+      runLogger(this.runId).warn({ entry_id: entry.id }, "control stream: skipped a malformed control message");
       return;
     }
     if (this.variationId !== null && !controlTargets(parsed.data, this.variationId)) return;
     this.connection.sendFrame("control", parsed.data, entry.id);
+    // Entries read back from the stream carry no channel: that is history, not live.
+    recordMessageDelivered("control", parsed.data.timestamp, entry.channel ? "live" : "replay");
   }
 }
 
@@ -142,7 +145,7 @@ export async function openControlStream(run: Run, variationId: string | null, si
   if (variationId !== null && !run.variations.some((v) => v.variation_id === variationId)) {
     throw new ApiError("not_found", `Run ${runId} has no variation ${variationId}`);
   }
-  const connection = new SseConnection(signal);
+  const connection = new SseConnection(signal, { backend: "control", runId, variationId });
   connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
   const follower = new ControlFollower(runId, variationId, connection, cursor);
   try {
@@ -156,7 +159,7 @@ export async function openControlStream(run: Run, variationId: string | null, si
     await follower.replay();
     follower.goLive();
   })().catch((error: Error) => {
-    console.warn(`[runwatch] control stream of ${runId}: replay failed (${error.message}); ending it so the agent resumes`);
+    runLogger(runId, variationId).warn({ err: error }, "control stream: replay failed; ending it so the agent resumes");
     connection.close();
   });
   return connection.response;

@@ -9,13 +9,17 @@ import { z } from "zod";
 import { DEFAULT_RUN_TTL_SECONDS, DEFAULT_STREAM_MAXLEN } from "./channels";
 import { describeZodError } from "./errors";
 import { streamingBackendSchema } from "./public-env";
+import { redisEnvIssues, redisTargetEnv, redisTargetOf, redisEnvShape, type RedisTarget } from "./redis-connect";
 
 const optionalString = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 
 const serverEnvSchema = z.object({
-  REDIS_URL: z
-    .string({ error: "REDIS_URL environment variable is not set (npm start sets it for its own redis-server)" })
-    .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://"),
+  /**
+   * REDIS_URL (one server), REDIS_SENTINELS + REDIS_SENTINEL_NAME (Sentinel) or
+   * REDIS_CLUSTER_NODES (Cluster); with the last two REDIS_URL is optional and gives only
+   * credentials and TLS. Checked together below.
+   */
+  ...redisEnvShape,
   /** Heartbeat comment interval on SSE streams; 30 s keeps proxies with 60 s idle timeouts open. */
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Multiplies the demo agent's pace; tests use 10+. */
@@ -72,12 +76,39 @@ export function serverEnv(): ServerEnv {
       message: "KUBE_AGENT_IMAGE must be set when RUNWATCH_ORCHESTRATOR=kubernetes",
       path: ["KUBE_AGENT_IMAGE"],
     })
+    .superRefine((env, ctx) => {
+      for (const { path, message } of redisEnvIssues(env)) ctx.addIssue({ code: "custom", path: [path], message });
+      if (!redisTargetOf(env)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["REDIS_URL"],
+          message:
+            "REDIS_URL environment variable is not set (npm start sets it for its own redis-server); for Sentinel set REDIS_SENTINELS and REDIS_SENTINEL_NAME, for Cluster REDIS_CLUSTER_NODES",
+        });
+      }
+    })
     .safeParse(process.env);
   if (!result.success) {
     throw new Error(`Invalid server environment: ${describeZodError(result.error)}`);
   }
   cached = result.data;
   return cached;
+}
+
+/** The Redis deployment this server uses (validated by serverEnv()). */
+export function redisTarget(env: ServerEnv = serverEnv()): RedisTarget {
+  const target = redisTargetOf(env);
+  if (!target) throw new Error("Invalid server environment: no Redis configured");
+  return target;
+}
+
+/**
+ * The Redis variables an agent on Redis gets: the same deployment, with `url` for REDIS_URL
+ * when agents reach Redis at another address (KUBE_AGENT_REDIS_URL). Sentinel and Cluster
+ * addresses are handed on as they are: Cluster nodes announce their own addresses anyway.
+ */
+export function agentRedisEnv(env: ServerEnv = serverEnv(), url: string | undefined = env.REDIS_URL): Record<string, string> {
+  return redisTargetEnv(redisTargetOf({ ...env, REDIS_URL: url }) ?? redisTarget(env));
 }
 
 /** Base URL agents over HTTP post to. */

@@ -55,7 +55,9 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
-const CONNECTION_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out/i;
+// The last ones are Redis Cluster's (lib/redis-connect.ts fails commands at once while it is down).
+const CONNECTION_FAILURE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache/i;
 
 /** ioredis reports an unreachable server in several shapes; all of them mean "Redis is down". */
 export function isRedisUnavailable(error: unknown): boolean {
@@ -73,7 +75,7 @@ export function toErrorResponse(error: unknown, context: string): Response {
     console.warn(`[runwatch] ${context}: Redis unavailable: ${(error as Error).message}`);
     return new ApiError(
       "redis_unavailable",
-      "Redis is unavailable; the server will retry. Check that redis-server is running and REDIS_URL is right.",
+      "Redis is unavailable; the server will retry. Check that redis-server is running and REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES) is right.",
     ).toResponse();
   }
   console.error(`[runwatch] ${context}: unexpected error`, error);

@@ -9,6 +9,7 @@ import { agentSourceFor } from "./agent-sources";
 import { ApiError, isRedisUnavailable } from "./errors";
 import { serverEnv } from "./env";
 import type { LineSource } from "./line-source";
+import { runLogger } from "./log";
 import { requireRun, requireRunId } from "./runs";
 import { SseConnection } from "./sse-connection";
 import { RunCompletion } from "./sse-events";
@@ -40,7 +41,7 @@ export async function openLogRunStream(runIdParam: string, signal: AbortSignal, 
   const runId = requireRunId(runIdParam);
   const { variationIds, finished } = await findRun(runId, source);
   const completion = new RunCompletion(variationIds);
-  const connection = new SseConnection(signal);
+  const connection = new SseConnection(signal, { backend: "kubectl", runId });
   connection.start("kubectl", serverEnv().SSE_HEARTBEAT_MS);
 
   const finishIfComplete = () => {
@@ -60,7 +61,7 @@ export async function openLogRunStream(runIdParam: string, signal: AbortSignal, 
           if (connection.closed) return;
           const result = reader.read(text);
           if (result.kind === "misrouted") {
-            console.warn(`[runwatch] run ${runId}: skipped a message for ${result.message.run_id}/${result.message.variation_id} in the log of ${variationId}`);
+            runLogger(runId, variationId).warn({ message_run_id: result.message.run_id, message_variation_id: result.message.variation_id }, "skipped a message for another run or variation in this variation's log");
             return;
           }
           connection.sendEvents(result.events);

@@ -14,8 +14,9 @@ import path from "node:path";
 import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunManifest } from "./agent-logs";
 import { keys } from "./channels";
 import { agentEnvFor } from "./agent-env";
-import { agentBaseEnv, serverEnv } from "./env";
+import { agentBaseEnv, agentRedisEnv, serverEnv } from "./env";
 import { ApiError } from "./errors";
+import { runLogger } from "./log";
 import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
 import { publishFailure } from "./publish";
 import { expandEnv, resolvePresets, type Preset } from "./presets";
@@ -120,7 +121,7 @@ export function launchRun(run: NewRun, presets: readonly Preset[], { command, ar
   return run.variationIds.map((variationId, i) => {
     let env: Record<string, string>;
     try {
-      env = agentEnvFor(run, i, presets[i]!, serverEnv().REDIS_URL);
+      env = agentEnvFor(run, i, presets[i]!, agentRedisEnv());
     } catch (error) {
       return reportFailure({ runId: run.runId, variationId, command, args, env: {} }, 0, `could not be started: ${(error as Error).message}`, null).then(() => ({ code: null, signal: null, reportedFailure: true }));
     }
@@ -198,7 +199,7 @@ async function reportFailure(spec: AgentProcessSpec, lastSequence: number, reaso
   // In the stdout log too: the log backend learns of the crash from there, even with Redis down.
   const writeToLog = (message: AgentMessage) => appendStdoutLine(spec.runId, spec.variationId, JSON.stringify(message));
   await publishFailure(getRedis(), report, writeToLog).catch((error: Error) => {
-    console.error(`[runwatch] could not report failed agent ${spec.runId}/${spec.variationId} to Redis: ${error.message}`);
+    runLogger(spec.runId, spec.variationId).error({ err: error }, "could not report the failed agent to Redis");
     writeToLog({ type: "status", content: "failed", run_id: spec.runId, variation_id: spec.variationId, sequence: lastSequence + 1, timestamp: new Date().toISOString(), metadata: { error: report.error, ...(exitCode !== null ? { exit_code: exitCode } : {}) } });
   });
 }

@@ -14,9 +14,10 @@
  *   - push every key of the run's expiry to ttl_seconds from now.
  * Agents in other languages run the same script (README, "Protocol").
  */
-import Redis, { ReplyError } from "ioredis";
+import { ReplyError } from "ioredis";
 import { channelFor, keys } from "./channels";
 import type { AgentMessage } from "./events";
+import type { RedisClient } from "./redis-connect";
 
 export const PUBLISH_SCRIPT = `
 local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_seconds'))
@@ -35,12 +36,12 @@ for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return id
 `;
 
-type WithPublish = Redis & {
+type WithPublish = RedisClient & {
   runwatchPublish(k1: string, k2: string, k3: string, k4: string, k5: string, channel: string, json: string, variation: string, sequence: string, status: string): Promise<string | null>;
 };
 
 /** EVALSHA with a fallback to EVAL on NOSCRIPT (ioredis's defineCommand), defined once per client. */
-function withScript(redis: Redis): WithPublish {
+function withScript(redis: RedisClient): WithPublish {
   const client = redis as WithPublish;
   if (typeof client.runwatchPublish !== "function") {
     redis.defineCommand("runwatchPublish", { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
@@ -68,7 +69,7 @@ export class UnknownRunError extends FatalPublishError {
  * Append and publish one message. Resolves with its stream entry id, or null when that
  * sequence had been accepted already (a retry after a lost reply).
  */
-export async function publishMessage(redis: Redis, message: AgentMessage): Promise<string | null> {
+export async function publishMessage(redis: RedisClient, message: AgentMessage): Promise<string | null> {
   const { run_id: runId, variation_id: variationId } = message;
   try {
     return await withScript(redis).runwatchPublish(
@@ -116,7 +117,7 @@ function failureMessage({ runId, variationId, error, exitCode, atLeast = 1 }: Fa
  * ignores it; an agent's outbox may still publish in between, so try again on a fresh read.
  * `onMessage` sees each message tried (the local orchestrator also writes it to the log).
  */
-export async function publishFailure(redis: Redis, report: FailureReport, onMessage?: (message: AgentMessage) => void): Promise<AgentMessage> {
+export async function publishFailure(redis: RedisClient, report: FailureReport, onMessage?: (message: AgentMessage) => void): Promise<AgentMessage> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const last = Number((await redis.hget(keys.runSequences(report.runId), report.variationId)) ?? 0);
     const message = failureMessage(report, last);

@@ -16,6 +16,8 @@ import { serverEnv } from "./env";
 import { ApiError } from "./errors";
 import { agentMessageSchema, type AgentMessage, type VariationStatus } from "./events";
 import { livenessMonitor, type Liveness } from "./liveness";
+import { runLogger } from "./log";
+import { recordMessageDelivered } from "./metrics";
 import { getRedis } from "./redis";
 import { getRun, requireRun, requireRunId, statusesOf } from "./runs";
 import { SseConnection } from "./sse-connection";
@@ -108,7 +110,10 @@ class RunStream extends StreamFollower {
   protected handle(entry: StreamEntry): void {
     const message = this.validate(entry);
     if (!message) return;
-    this.connection.sendEvents(toSseEvents(message), entry.id);
+    const events = toSseEvents(message);
+    this.connection.sendEvents(events, entry.id);
+    // Entries read back from the stream carry no channel: that is history, not live.
+    recordMessageDelivered("redis", message.timestamp, entry.channel ? "live" : "replay", events.length);
     if (message.type === "status") {
       this.completion.observe(message.variation_id, message.content, message.timestamp);
       this.finishIfComplete();
@@ -125,7 +130,7 @@ class RunStream extends StreamFollower {
     const parsed = agentMessageSchema.safeParse(json);
     const ok = parsed.success && parsed.data.run_id === this.runId && (!entry.channel || matchesChannel(entry.channel, parsed.data));
     if (!ok) {
-      console.warn(`[runwatch] run ${this.runId}: skipped malformed or misrouted message ${entry.id}${entry.channel ? ` on ${entry.channel}` : ""}`);
+      runLogger(this.runId).warn({ entry_id: entry.id, channel: entry.channel }, "skipped a malformed or misrouted message");
       return null;
     }
     return parsed.data;
@@ -136,7 +141,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
   const runId = requireRunId(runIdParam);
   const cursor = parseCursor(lastEventId);
   const run = await requireRun(runId);
-  const connection = new SseConnection(signal);
+  const connection = new SseConnection(signal, { backend: "redis", runId });
   connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
   const stream = new RunStream(runId, connection, new RunCompletion(run.variations.map((v) => v.variation_id)), cursor);
   try {
@@ -160,7 +165,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
       connection.onClose(stop);
     })
     .catch((error: Error) => {
-    console.warn(`[runwatch] run ${runId}: replay failed (${error.message}); ending the stream so the viewer resumes`);
+    runLogger(runId).warn({ err: error }, "replay failed; ending the stream so the viewer resumes");
     connection.close();
   });
   return connection.response;

@@ -12,6 +12,7 @@ import "server-only";
 import { channels, parseChannel } from "./channels";
 import { serverEnv } from "./env";
 import { runsFeedEventSchemas, statusMessageSchema, type RunsFeedEvent } from "./events";
+import { componentLogger } from "./log";
 import { SseConnection } from "./sse-connection";
 import { isStreamId } from "./stream-ids";
 import { getSubscriber, type MessageHandler, type Unsubscribe } from "./subscriber";
@@ -65,7 +66,7 @@ async function subscribeAll(subscriptions: [string, MessageHandler][], onGap: ()
 }
 
 export async function openRunsFeed(signal: AbortSignal): Promise<Response> {
-  const connection = new SseConnection(signal);
+  const connection = new SseConnection(signal, { backend: "runs_feed" });
   const onStatus: MessageHandler = (channel, payload) => {
     // `run:*:status` also matches `run:<id>:output:status` (a variation may be called
     // "status"): that is output, not ours.
@@ -73,13 +74,13 @@ export async function openRunsFeed(signal: AbortSignal): Promise<Response> {
     if (connection.closed || parsed?.kind !== "status") return;
     const event = toRunStatusEvent(parsed.runId, payload);
     if (event) send(connection, event);
-    else console.warn(`[runwatch] runs feed: skipped a malformed status message on ${channel}`);
+    else componentLogger("runs_feed").warn({ channel }, "skipped a malformed status message");
   };
   const onChanged: MessageHandler = (channel, payload) => {
     if (connection.closed) return;
     const event = toRunChangedEvent(payload);
     if (event) send(connection, event);
-    else console.warn(`[runwatch] runs feed: skipped a malformed message on ${channel}`);
+    else componentLogger("runs_feed").warn({ channel }, "skipped a malformed message");
   };
   try {
     const unsubscribes = await subscribeAll(

@@ -46,7 +46,11 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
     agentToken: newAgentToken(),
   };
   const { RUN_TTL_SECONDS, RUN_STREAM_MAXLEN } = serverEnv();
-  await getRedis()
+  const redis = getRedis();
+  // Three steps, not one MULTI: on Redis Cluster a transaction must stay in one slot, and the
+  // index is not in the run's. Meta first, so a run in the index always has its meta (until it
+  // expires), and the feed hears of the run once it is listed.
+  await redis
     .multi()
     .hset(keys.runMeta(run.runId), {
       prompt: run.prompt,
@@ -61,9 +65,9 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
     })
     // A run nobody ever publishes to expires too; each message pushes this back.
     .expire(keys.runMeta(run.runId), RUN_TTL_SECONDS)
-    .zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId)
-    .publish(channels.runsChanged(), JSON.stringify({ run_id: run.runId, change: "created" }))
     .exec();
+  await redis.zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId);
+  await redis.publish(channels.runsChanged(), JSON.stringify({ run_id: run.runId, change: "created" }));
   return run;
 }
 
@@ -135,14 +139,15 @@ export async function listRuns(limit = RUNS_PAGE_SIZE): Promise<Run[]> {
   const redis = getRedis();
   const ids = await redis.zrevrange(keys.runsIndex(), 0, limit - 1);
   if (ids.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hgetall(keys.runMeta(id)).hgetall(keys.runVariations(id));
-  const results = (await pipeline.exec()) ?? [];
+  // One pipeline per run, not one for all: on Redis Cluster a pipeline must stay on one node,
+  // and runs hash to different slots (their ids are their hash tags). Sent at once, they are
+  // all in flight together, as one pipeline's commands would be.
+  const results = await Promise.all(ids.map((id) => redis.pipeline().hgetall(keys.runMeta(id)).hgetall(keys.runVariations(id)).exec()));
   const runs: Run[] = [];
   const expired: string[] = [];
   ids.forEach((id, i) => {
-    const meta = results[i * 2]?.[1] as Record<string, string> | undefined;
-    const statuses = results[i * 2 + 1]?.[1] as Record<string, string> | undefined;
+    const meta = results[i]?.[0]?.[1] as Record<string, string> | undefined;
+    const statuses = results[i]?.[1]?.[1] as Record<string, string> | undefined;
     const run = meta && statuses ? toRun(id, meta, statuses) : null;
     if (run) runs.push(run);
     else if (meta && Object.keys(meta).length === 0) expired.push(id);

@@ -4,6 +4,8 @@
  * every stream backend so none of them has to get the teardown right on its own.
  */
 import type { SseEvent } from "./events";
+import { rootLogger, runLogger, type Logger } from "./log";
+import { metrics, type SseBackend } from "./metrics";
 import type { StreamingBackend } from "./public-env";
 import { encodeComment, encodeFrame, encodeRetry, SSE_HEADERS } from "./sse";
 
@@ -15,27 +17,56 @@ const RETRY_MS = 2_000;
  */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
+/** What a connection is for: the `backend` label of its metrics and the fields of its log lines. */
+export interface SseConnectionContext {
+  backend: SseBackend;
+  runId?: string;
+  variationId?: string | null;
+  /** Where its open and close lines go (tests capture them); default: the process's logger. */
+  logger?: Logger;
+}
+
+/** Keep-alive events: they say the stream is up, they are not something delivered. */
+const UNCOUNTED_EVENTS = new Set(["stream_open", "heartbeat"]);
+
 export class SseConnection {
   readonly response: Response;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private readonly encoder = new TextEncoder();
   private readonly teardown: (() => void)[] = [];
   private closedFlag = false;
+  private readonly backend: SseBackend;
+  private readonly log: Logger;
+  private readonly openedAt = performance.now();
+  /** Events written so far (keep-alives aside), for the close line. */
+  private eventsSent = 0;
+  /** Events in the chunk being written; counted once it is queued for the viewer. */
+  private pendingEvents = 0;
+  private closeReason: "ended" | "viewer_left" | "too_slow" = "ended";
 
-  constructor(private readonly signal: AbortSignal) {
+  constructor(
+    private readonly signal: AbortSignal,
+    // Every stream in the app says what it is; without a context (unit tests) it counts as a run viewer.
+    context: SseConnectionContext = { backend: "redis" },
+  ) {
+    this.backend = context.backend;
+    const parent = context.logger ?? rootLogger();
+    this.log = (context.runId ? runLogger(context.runId, context.variationId, parent) : parent).child({ backend: context.backend });
+    metrics().connectionsOpen.inc({ backend: this.backend });
+    this.log.info("sse connection opened");
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.controller = controller;
       },
       // The reader took something: whoever waits for room may write again.
       pull: () => this.wakeWriters(),
-      cancel: () => this.close(),
+      cancel: () => this.viewerLeft(),
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     this.response = new Response(body, { headers: SSE_HEADERS });
     signal.addEventListener("abort", this.onAbort);
     // The viewer may have left while the route was still looking the run up: "abort" has
     // fired already, and nothing else would stop the heartbeat start() sets up.
-    if (signal.aborted) this.close();
+    if (signal.aborted) this.viewerLeft();
     this.write(encodeRetry(RETRY_MS) + encodeComment("connected"));
   }
 
@@ -66,11 +97,13 @@ export class SseConnection {
 
   /** `id`: the stream entry the events come from; the browser resumes after it. */
   sendEvents(events: readonly SseEvent[], id?: string): void {
+    for (const { event } of events) if (!UNCOUNTED_EVENTS.has(event)) this.pendingEvents++;
     this.write(events.map(({ event, data }) => encodeFrame({ event, data, id })).join(""));
   }
 
   /** One event of another stream's vocabulary (the agents' control stream). */
   sendFrame(event: string, data: unknown, id?: string): void {
+    if (!UNCOUNTED_EVENTS.has(event)) this.pendingEvents++;
     this.write(encodeFrame({ event, data, id }));
   }
 
@@ -82,12 +115,17 @@ export class SseConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.signal.removeEventListener("abort", this.onAbort);
+    metrics().connectionsOpen.dec({ backend: this.backend });
+    this.log.info(
+      { duration_ms: Math.round(performance.now() - this.openedAt), events_sent: this.eventsSent, reason: this.closeReason },
+      "sse connection closed",
+    );
     this.wakeWriters();
     for (const fn of this.teardown.splice(0)) {
       try {
         fn();
       } catch (error) {
-        console.error("[runwatch] SSE teardown step failed", error);
+        this.log.error({ err: error }, "sse teardown step failed");
       }
     }
     try {
@@ -98,7 +136,12 @@ export class SseConnection {
     }
   }
 
-  private readonly onAbort = (): void => this.close();
+  private readonly onAbort = (): void => this.viewerLeft();
+
+  private viewerLeft(): void {
+    if (!this.closedFlag) this.closeReason = "viewer_left";
+    this.close();
+  }
 
   private roomWaiters: (() => void)[] = [];
 
@@ -136,11 +179,17 @@ export class SseConnection {
   private gathered: string | null = null;
 
   private write(chunk: string): void {
-    if (this.closedFlag) return;
+    if (this.closedFlag) {
+      this.pendingEvents = 0;
+      return;
+    }
+    // Inside batch() events are counted when the gathered chunk is written.
     if (this.gathered !== null) {
       this.gathered += chunk;
       return;
     }
+    const events = this.pendingEvents;
+    this.pendingEvents = 0;
     try {
       this.controller.enqueue(this.encoder.encode(chunk));
     } catch {
@@ -148,8 +197,14 @@ export class SseConnection {
       return;
     }
     if ((this.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
-      console.warn(`[runwatch] SSE viewer is not reading (over ${MAX_BUFFERED_BYTES} bytes queued): disconnecting it`);
+      this.log.warn({ max_buffered_bytes: MAX_BUFFERED_BYTES }, "sse viewer is not reading: disconnecting it");
+      metrics().slowViewersDropped.inc({ backend: this.backend });
+      this.closeReason = "too_slow";
       this.close(new Error("viewer too slow: disconnected"));
+      return;
     }
+    if (events === 0) return;
+    this.eventsSent += events;
+    metrics().eventsDelivered.inc({ backend: this.backend }, events);
   }
 }

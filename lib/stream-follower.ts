@@ -11,6 +11,8 @@
  * {"id": <entry id>, "message": ...} in one atomic step, which is what makes this exact.
  */
 import "server-only";
+import { parseChannel } from "./channels";
+import { rootLogger, runLogger } from "./log";
 import { getRedis } from "./redis";
 import type { SseConnection } from "./sse-connection";
 import { compareStreamIds, isStreamId } from "./stream-ids";
@@ -59,7 +61,8 @@ export abstract class StreamFollower {
     if (this.connection.closed || !this.accepts(channel)) return;
     const entry = parseEnvelope(channel, payload);
     if (!entry) {
-      console.warn(`[runwatch] ${this.label}: skipped a message on ${channel} not published by a publish script`);
+      const runId = parseChannel(channel)?.runId;
+      (runId ? runLogger(runId) : rootLogger()).warn({ stream: this.label, channel }, "skipped a message not published by a publish script");
       return;
     }
     if (this.live) this.deliver(entry);

@@ -6,8 +6,10 @@
  * extra connection (the approach of vercel/resumable-stream's ioredis adapter).
  */
 import "server-only";
-import type Redis from "ioredis";
-import { getSubscriberConnection } from "./redis";
+import { Cluster } from "ioredis";
+import { componentLogger } from "./log";
+import { getSubscriberConnection, type RedisClient } from "./redis";
+import { onClusterSubscriptionMoved } from "./redis-connect";
 import { withTimeout } from "./timeout";
 
 export type MessageHandler = (channel: string, message: string) => void;
@@ -40,7 +42,7 @@ export class PatternSubscriber {
   private readonly entries = new Map<string, PatternEntry>();
   private lostConnection = false;
 
-  constructor(private readonly connection: Redis) {
+  constructor(private readonly connection: RedisClient) {
     // The connection is made with autoResubscribe off: after a reconnect we subscribe what
     // our map holds. ioredis's own list would also bring back a pattern whose PUNSUBSCRIBE
     // failed while Redis was down, leaving it subscribed with no viewer forever.
@@ -52,6 +54,12 @@ export class PatternSubscriber {
       this.lostConnection = false;
       void this.resubscribeAfterReconnect();
     });
+    // Redis Cluster: ioredis moves the subscriptions to another node by itself when their
+    // connection ends, without a "close" here; what was published meanwhile is lost, as on a
+    // reconnect. Patterns whose PUNSUBSCRIBE failed come back with it (harmless: no handler).
+    if (connection instanceof Cluster && !onClusterSubscriptionMoved(connection, () => void this.resubscribeAfterReconnect())) {
+      componentLogger("subscriber").warn("cannot watch the Redis Cluster subscriber (ioredis changed?): viewers will not be told of a lost subscription");
+    }
     connection.on("pmessage", (pattern: string, channel: string, message: string) => {
       const entry = this.entries.get(pattern);
       if (!entry) return;
@@ -60,7 +68,7 @@ export class PatternSubscriber {
           handler(channel, message);
         } catch (error) {
           // One viewer's failure must not stop delivery to the others.
-          console.error("[runwatch] subscriber handler failed", error);
+          componentLogger("subscriber").error({ err: error, pattern, channel }, "subscriber handler failed");
         }
       }
     });
@@ -70,7 +78,7 @@ export class PatternSubscriber {
     const confirmed = [...this.entries].filter(([, entry]) => entry.confirmed);
     if (confirmed.length > 0) {
       await this.connection.psubscribe(...confirmed.map(([pattern]) => pattern)).catch((error: Error) => {
-        console.warn(`[runwatch] re-subscribing ${confirmed.length} run(s) after reconnect failed: ${error.message}`);
+        componentLogger("subscriber").warn({ err: error, patterns: confirmed.length }, "re-subscribing after a Redis reconnect failed");
       });
     }
     // Messages published while we were away are gone: every viewer of those runs must know.
@@ -112,14 +120,16 @@ export class PatternSubscriber {
       this.entries.delete(pattern);
       // Commands on one connection run in order, so a PSUBSCRIBE sent after this still wins.
       await this.connection.punsubscribe(pattern).catch((error: Error) => {
-        console.warn(`[runwatch] punsubscribe ${pattern} failed: ${error.message}`);
+        componentLogger("subscriber").warn({ err: error, pattern }, "punsubscribe failed");
       });
     };
   }
 
   /**
    * Resolves once every message Redis sent before now has been dispatched: a PING on the
-   * subscriber connection is answered after the messages queued ahead of it.
+   * subscriber connection is answered after the messages queued ahead of it. (On a Cluster the
+   * PING goes to some node, not the subscription's connection, so there it only says the
+   * Cluster answers.)
    */
   async drain(): Promise<void> {
     await withTimeout(this.connection.ping(), DRAIN_TIMEOUT_MS, `subscriber did not answer PING within ${DRAIN_TIMEOUT_MS} ms`);

@@ -2,7 +2,7 @@
  * `npm start`: everything needed to see Runwatch work, from a fresh clone.
  *
  *  1. install npm dependencies if missing;
- *  2. unless REDIS_URL is set, run a local redis-server (installing Debian's package when
+ *  2. unless REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is set, run a local redis-server (installing Debian's package when
  *     missing and we are root), data kept in .data/redis with AOF;
  *  3. build if the production build is missing or stale;
  *  4. `next start` on PORT (default 3000), wait for /api/health, print the URL;
@@ -76,7 +76,9 @@ async function main() {
   if (!(await isPortFree(port, host))) throw new Error(`port ${port} is in use: stop what runs there or set PORT to another port`);
 
   const env = { ...process.env, PORT: String(port), RUNWATCH_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
-  if (!env.REDIS_URL) {
+  // Sentinel or Cluster: the Redis is the user's, whatever REDIS_URL says (then only credentials).
+  const ownRedis = env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES;
+  if (!env.REDIS_URL && !ownRedis) {
     const ephemeral = flag("--ephemeral");
     const dir = ephemeral ? fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-redis-")) : path.join(dataDir, "redis");
     const redis = await startRedis({ dir, persistent: !ephemeral });
@@ -88,7 +90,7 @@ async function main() {
     env.REDIS_URL = redis.url;
     log(`local redis-server at ${redis.url} (data in ${path.relative(ROOT, dir) || dir}${ephemeral ? ", not persisted" : ", AOF every second"})`);
   } else {
-    log(`using REDIS_URL from the environment`);
+    log(ownRedis ? `using ${env.REDIS_CLUSTER_NODES ? "Redis Cluster REDIS_CLUSTER_NODES" : "Redis Sentinel REDIS_SENTINELS"} from the environment` : `using REDIS_URL from the environment`);
   }
 
   if (!flag("--no-build")) ensureBuild();

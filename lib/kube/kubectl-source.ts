@@ -13,6 +13,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
 import { isRunId, VARIATION_ID_PATTERN } from "../ids";
 import type { LineHandlers, LineSource } from "../line-source";
+import { componentLogger, runLogger } from "../log";
 import { jobName, LABELS } from "./job-spec";
 
 export interface KubectlSourceOptions {
@@ -190,7 +191,7 @@ class KubectlFollower {
     try {
       this.handlers.line(line.endsWith("\r") ? line.slice(0, -1) : line);
     } catch (error) {
-      console.error(`[runwatch] line handler failed for ${this.runId}/${this.variationId}:`, error);
+      runLogger(this.runId, this.variationId).error({ err: error }, "kubectl line handler failed");
     }
   }
 
@@ -200,7 +201,7 @@ class KubectlFollower {
     try {
       this.handlers.end(error);
     } catch (handlerError) {
-      console.error(`[runwatch] end handler failed for ${this.runId}/${this.variationId}:`, handlerError);
+      runLogger(this.runId, this.variationId).error({ err: handlerError }, "kubectl end handler failed");
     }
   }
 }
@@ -235,12 +236,12 @@ function runToCompletion(command: string, args: string[], timeoutMs: number): Pr
   return new Promise((resolve) => {
     try {
       execFile(command, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-        if (error) console.warn(`[runwatch] ${command} ${args.join(" ")} failed: ${error.message.split("\n")[0]}`);
+        if (error) componentLogger("kubectl").warn({ command, args, error: error.message.split("\n")[0] }, "kubectl failed");
         resolve(error ? null : stdout);
       });
     } catch (error) {
       // spawn throws synchronously on arguments it cannot pass (e.g. a NUL byte).
-      console.warn(`[runwatch] ${command} could not be started: ${(error as Error).message}`);
+      componentLogger("kubectl").warn({ command, err: error }, "kubectl could not be started");
       resolve(null);
     }
   });

@@ -10,9 +10,10 @@ import "server-only";
 import type { BatchV1Api, V1JobStatus } from "@kubernetes/client-node";
 import { agentEnvFor } from "../agent-env";
 import { keys } from "../channels";
-import { serverEnv } from "../env";
+import { agentRedisEnv, serverEnv } from "../env";
 import { ApiError } from "../errors";
 import { isTerminal, variationStatusSchema } from "../events";
+import { runLogger } from "../log";
 import type { Preset } from "../presets";
 import { publishFailure } from "../publish";
 import { getRedis } from "../redis";
@@ -87,7 +88,7 @@ export async function launchKubernetesRun(run: NewRun, presets: readonly Preset[
           variationId,
           image,
           namespace,
-          agentEnv: agentEnvFor(run, index, presets[index]!, env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL),
+          agentEnv: agentEnvFor(run, index, presets[index]!, agentRedisEnv(env, env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL)),
           ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
           activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
         });
@@ -100,7 +101,7 @@ export async function launchKubernetesRun(run: NewRun, presets: readonly Preset[
   );
   if (created.length === 0) return;
   watchJobs(api, namespace, run.runId, created).catch((error: unknown) => {
-    console.error(`[runwatch] stopped watching the Jobs of ${run.runId}:`, error);
+    runLogger(run.runId).error({ err: error }, "stopped watching the run's Jobs");
   });
 }
 
@@ -148,7 +149,7 @@ async function checkJob(api: BatchV1Api, namespace: string, runId: string, varia
     status = (await api.readNamespacedJobStatus({ name: jobName(runId, variationId), namespace })).status;
   } catch (error) {
     if ((error as { code?: unknown }).code === 404) return true; // deleted by hand or by its TTL
-    console.warn(`[runwatch] could not read Job of ${runId}/${variationId}: ${describeKubeError(error)}`);
+    runLogger(runId, variationId).warn({ error: describeKubeError(error) }, "could not read the variation's Job");
     return false;
   }
   const failure = jobFailureReason(status);
@@ -157,7 +158,7 @@ async function checkJob(api: BatchV1Api, namespace: string, runId: string, varia
     const recorded = variationStatusSchema.safeParse(await getRedis().hget(keys.runVariations(runId), variationId));
     if (recorded.success && isTerminal(recorded.data)) return true; // the agent said how it ended
   } catch (error) {
-    console.warn(`[runwatch] could not read the status of ${runId}/${variationId}: ${(error as Error).message}`);
+    runLogger(runId, variationId).warn({ err: error }, "could not read the variation's status from Redis");
     return false; // try again on the next poll rather than report over a status we cannot see
   }
   await reportFailure(runId, variationId, `Kubernetes Job failed: ${failure}`);
@@ -168,6 +169,6 @@ async function reportFailure(runId: string, variationId: string, error: string):
   try {
     await publishFailure(getRedis(), { runId, variationId, error });
   } catch (publishError) {
-    console.error(`[runwatch] could not report failed Job ${runId}/${variationId}: ${(publishError as Error).message}`);
+    runLogger(runId, variationId).error({ err: publishError }, "could not report the failed Job to Redis");
   }
 }

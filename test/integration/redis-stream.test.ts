@@ -4,9 +4,8 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { channels } from "@/lib/channels";
-import { getSubscriberConnection } from "@/lib/redis";
 import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, openStream, publishers, setupTestRedis } from "../support/helpers";
+import { eventually, newRun, openStream, publishers, setupTestRedis, subscriberConnection } from "../support/helpers";
 
 const redisClient = setupTestRedis();
 
@@ -112,7 +111,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     const [a, b] = publishers(redisClient(), run);
     const subscriber = getSubscriber();
     const subscribe = subscriber.subscribe.bind(subscriber);
-    const socket = () => getSubscriberConnection().stream; // exists once connected
+    const socket = () => subscriberConnection().stream; // exists once connected
     // Right after the route subscribes, the whole run happens while our socket holds the
     // messages back: the route's next hash read then says "completed" before any arrived.
     const spy = vi.spyOn(subscriber, "subscribe").mockImplementationOnce(async (...args) => {
@@ -151,7 +150,7 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
     const subscriber = getSubscriber();
     const received: string[] = [];
     const unsubscribe = await subscriber.subscribe(channels.runPattern(run.runId), (_channel, message) => received.push(message));
-    const socket = getSubscriberConnection().stream;
+    const socket = subscriberConnection().stream;
     socket.pause(); // the messages wait in the socket until drain() is under way
     const pipeline = redisClient().pipeline();
     for (let i = 0; i < 2_000; i++) pipeline.publish(channels.status(run.runId), String(i));

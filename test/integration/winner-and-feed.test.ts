@@ -12,9 +12,11 @@ import { GET as feedRoute } from "@/app/api/v1/stream/route";
 import { applyRunStatus } from "@/hooks/use-runs";
 import { channels, keys } from "@/lib/channels";
 import type { Run } from "@/lib/events";
-import { getRedis, getSubscriberConnection } from "@/lib/redis";
+import { getRedis } from "@/lib/redis";
+import { createLogger, replaceRootLogger } from "@/lib/log";
 import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, publishers, readSseBody, setupTestRedis } from "../support/helpers";
+import { eventually, newRun, publishers, readSseBody, setupTestRedis, subscriberConnection } from "../support/helpers";
+import { captureLogs } from "../support/log-capture";
 
 const redisClient = setupTestRedis();
 
@@ -85,7 +87,7 @@ async function openFeed(): Promise<Feed> {
 
 /** Pattern subscriptions held by this process's subscriber connection (other suites have their own). */
 async function ownPatternSubscriptions(): Promise<number> {
-  const port = getSubscriberConnection().stream?.localPort;
+  const port = subscriberConnection().stream?.localPort;
   const list = (await redisClient().client("LIST")) as string;
   const line = list.split("\n").find((l) => l.includes(`:${port} `) && l.includes("name=runwatch:subscriber"));
   return Number(/ psub=(\d+)/.exec(line ?? "")?.[1] ?? 0);
@@ -260,7 +262,8 @@ describe("GET /api/v1/stream", () => {
     const feed = await openFeed();
     await feed.waitFor((e) => e.event === "stream_open");
     const run = await newRun(1);
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logs = captureLogs();
+    const restoreLogger = replaceRootLogger(createLogger(logs.destination, "warn"));
     try {
       const statusChannel = channels.status(run.runId);
       const statusMessage = { timestamp: new Date().toISOString(), run_id: run.runId, variation_id: "var-1", sequence: 1, type: "status", content: "running", metadata: {} };
@@ -285,12 +288,12 @@ describe("GET /api/v1/stream", () => {
         ["run_status", "completed"],
       ]);
       // Other suites publish bad messages on their own runs meanwhile: count ours only.
-      const warnings = warn.mock.calls
-        .map((call) => String(call[0]))
-        .filter((line) => line.includes("runs feed") && (line.includes(statusChannel) || line.includes(channels.runsChanged())));
+      const warnings = logs.lines.filter(
+        (line) => line.level === "warn" && line.component === "runs_feed" && (line.channel === statusChannel || line.channel === channels.runsChanged()),
+      );
       expect(warnings.length).toBe(7); // every bad payload but the output channel's, which is not ours
     } finally {
-      warn.mockRestore();
+      restoreLogger();
       feed.abort();
     }
   });
@@ -298,7 +301,7 @@ describe("GET /api/v1/stream", () => {
   it("ends the stream when the subscriber's connection to Redis drops, and a new one works", async () => {
     const feed = await openFeed();
     await feed.waitFor((e) => e.event === "stream_open");
-    const port = getSubscriberConnection().stream?.localPort;
+    const port = subscriberConnection().stream?.localPort;
     expect(port).toBeGreaterThan(0);
     await redisClient().client("KILL", "ADDR", `127.0.0.1:${port}`);
     // Messages published while it was away are lost: the browser must reconnect and refetch.

@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from "vitest";
 import { GET as redisStreamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
 import { GET as logStreamRoute } from "@/app/api/v1/runs/[runId]/stream/route";
 import { AgentPublisher } from "@/agent/publisher";
-import { closeRedis } from "@/lib/redis";
+import { closeRedis, getSubscriberConnection, type RedisClient } from "@/lib/redis";
 import { createRun, type NewRun } from "@/lib/runs";
 
 export function testRedis(): Redis {
@@ -40,8 +40,18 @@ export async function newRun(variations = 2): Promise<NewRun> {
   return createRun({ prompt: "integration test", agents: Array.from({ length: variations }, () => "demo") });
 }
 
+/**
+ * The app's subscriber connection, for suites that reach into its socket: they run on one
+ * redis-server, where it is a plain connection (a Cluster's has no single socket).
+ */
+export function subscriberConnection(): Redis {
+  const connection = getSubscriberConnection();
+  if (!(connection instanceof Redis)) throw new Error("the app's subscriber is not a single-server connection (REDIS_CLUSTER_NODES is set)");
+  return connection;
+}
+
 /** A publisher per variation, writing its JSON lines nowhere. */
-export function publishers(redis: Redis, run: NewRun): AgentPublisher[] {
+export function publishers(redis: RedisClient, run: NewRun): AgentPublisher[] {
   return run.variationIds.map((variationId) => new AgentPublisher({ sink: redis, runId: run.runId, variationId, writeLine: () => {} }));
 }
 

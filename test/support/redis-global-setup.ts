@@ -14,6 +14,8 @@ export default async function setup() {
   process.env.SSE_HEARTBEAT_MS ??= "250";
   process.env.DEMO_AGENT_SPEED ??= "40";
   process.env.MAX_RUNNING_AGENTS ??= "8";
+  // Every SSE connection logs an open and a close line at info: hundreds per run of the suite.
+  process.env.LOG_LEVEL ??= "warn";
   process.env.RUNWATCH_DATA_DIR = path.join(dir, "data");
   return async () => {
     await redis.stop();
