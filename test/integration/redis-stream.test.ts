@@ -5,19 +5,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { channels } from "@/lib/channels";
 import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, openStream, publishers, setupTestRedis, subscriberConnection } from "../support/helpers";
+import { eventually, newRun, openStream, ownPatternSubscriptions, publishers, setupTestRedis, subscriberConnection } from "../support/helpers";
 
 const redisClient = setupTestRedis();
 
-const numpat = async () => Number(await redisClient().call("PUBSUB", "NUMPAT"));
+const numpat = () => ownPatternSubscriptions(redisClient());
 /** Pattern subscriptions held by the app's shared subscriber connection (CLIENT LIST psub=). */
-const appPatternSubscriptions = async () => {
-  const list = (await redisClient().client("LIST")) as string;
-  return list
-    .split("\n")
-    .filter((line) => line.includes("name=runwatch:subscriber"))
-    .reduce((sum, line) => sum + Number(/ psub=(\d+)/.exec(line)?.[1] ?? 0), 0);
-};
+const appPatternSubscriptions = numpat;
 const clientCount = async () => (await redisClient().client("LIST") as string).trim().split("\n").length;
 
 describe("GET /api/v1/runs/<id>/stream/redis", () => {
@@ -182,13 +176,14 @@ describe("GET /api/v1/runs/<id>/stream/redis", () => {
   });
 
   it("answers a run id with glob characters with 400 and subscribes nothing", async () => {
-    const before = await numpat();
+    // This process's own subscriptions: PUBSUB NUMPAT counts every test file's, which run in parallel.
+    const before = [...getSubscriber().activePatterns()];
     for (const bad of ["run-*", "run-0123456789a?", "run-[ab]", "run:x:status"]) {
       const { response } = await openStream(bad);
       expect(response.status, bad).toBe(400);
       expect((await response.json()).error.message).toMatch(/Invalid run id/);
     }
-    expect(await numpat()).toBe(before);
+    expect(getSubscriber().activePatterns()).toEqual(before);
   });
 
   it("answers an unknown run with 404", async () => {

@@ -15,7 +15,7 @@ import type { Run } from "@/lib/events";
 import { getRedis } from "@/lib/redis";
 import { createLogger, replaceRootLogger } from "@/lib/log";
 import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, publishers, readSseBody, setupTestRedis, subscriberConnection } from "../support/helpers";
+import { eventually, newRun, ownPatternSubscriptions as sharedOwnPatternSubscriptions, publishers, readSseBody, setupTestRedis, subscriberConnection } from "../support/helpers";
 import { captureLogs } from "../support/log-capture";
 
 const redisClient = setupTestRedis();
@@ -85,13 +85,7 @@ async function openFeed(): Promise<Feed> {
   };
 }
 
-/** Pattern subscriptions held by this process's subscriber connection (other suites have their own). */
-async function ownPatternSubscriptions(): Promise<number> {
-  const port = subscriberConnection().stream?.localPort;
-  const list = (await redisClient().client("LIST")) as string;
-  const line = list.split("\n").find((l) => l.includes(`:${port} `) && l.includes("name=runwatch:subscriber"));
-  return Number(/ psub=(\d+)/.exec(line ?? "")?.[1] ?? 0);
-}
+const ownPatternSubscriptions = () => sharedOwnPatternSubscriptions(redisClient());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -50,6 +50,17 @@ export function subscriberConnection(): Redis {
   return connection;
 }
 
+/**
+ * Pattern subscriptions Redis counts for this process's subscriber connection (found by its
+ * port in CLIENT LIST): PUBSUB NUMPAT counts every test file's, and they run in parallel.
+ */
+export async function ownPatternSubscriptions(redis: Redis): Promise<number> {
+  const port = subscriberConnection().stream?.localPort;
+  const list = (await redis.client("LIST")) as string;
+  const line = list.split("\n").find((l) => l.includes(`:${port} `) && l.includes("name=runwatch:subscriber"));
+  return Number(/ psub=(\d+)/.exec(line ?? "")?.[1] ?? 0);
+}
+
 /** A publisher per variation, writing its JSON lines nowhere. */
 export function publishers(redis: RedisClient, run: NewRun): AgentPublisher[] {
   return run.variationIds.map((variationId) => new AgentPublisher({ sink: redis, runId: run.runId, variationId, writeLine: () => {} }));
