@@ -90,6 +90,17 @@ describe("createRedisClient", () => {
     for (const client of clients.splice(0)) client.disconnect();
   });
 
+  it("fails commands to a Cluster that never answers after the connect timeout, instead of holding them forever", async () => {
+    // Port 1: nothing listens, like a Cluster down at startup or a typo in REDIS_CLUSTER_NODES.
+    const client = createRedisClient({ mode: "cluster", nodes: [{ host: "127.0.0.1", port: 1 }] }, { maxRetriesPerRequest: 1, connectTimeout: 300 });
+    clients.push(client);
+    client.on("error", () => {});
+    const started = Date.now();
+    await expect(client.get("x")).rejects.toThrow(/unreachable|Connection is closed|isn't ready|startup nodes/);
+    await expect(client.get("y")).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it("makes a plain connection for one server", () => {
     const client = make({ mode: "single", url: "redis://:secret@10.0.0.9:6380/2" }, { connectionName: "runwatch:app" });
     expect(client).toBeInstanceOf(Redis);

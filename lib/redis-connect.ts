@@ -214,7 +214,15 @@ export function onClusterSubscriptionMoved(client: RedisClient, listener: () => 
  */
 function failFastOnceReady(cluster: Cluster, options: RedisOptions): Cluster {
   if (typeof options.maxRetriesPerRequest !== "number" || options.enableOfflineQueue === false) return cluster;
+  // A Cluster that is unreachable from the start (down, or a typo in REDIS_CLUSTER_NODES) never
+  // becomes ready: after the connect timeout, fail what waits and what comes, like one server.
+  const giveUp = setTimeout(() => {
+    cluster.options.enableOfflineQueue = false;
+    (cluster as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(new Error("Redis Cluster is unreachable (Connection is closed): no node answered"));
+  }, options.connectTimeout ?? 10_000);
+  giveUp.unref();
   cluster.once("ready", () => {
+    clearTimeout(giveUp);
     cluster.options.enableOfflineQueue = false;
   });
   return cluster;
