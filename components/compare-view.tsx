@@ -1,6 +1,6 @@
 "use client";
 
-import { useMemo, useState } from "react";
+import { useDeferredValue, useMemo, useState } from "react";
 import { compareOutputs, type ComparePiece } from "@/lib/compare";
 import type { VariationState } from "@/lib/stream-state";
 
@@ -32,8 +32,9 @@ const select = "rounded-md border border-zinc-300 bg-white px-2 py-1 text-xs dar
 export function CompareView({ order, variations, onClose }: { order: readonly string[]; variations: Record<string, VariationState>; onClose: () => void }) {
   const [leftId, setLeftId] = useState(order[0] ?? "");
   const [rightId, setRightId] = useState(order[1] ?? order[0] ?? "");
-  const left = variations[leftId]?.output ?? "";
-  const right = variations[rightId]?.output ?? "";
+  // Deferred: while outputs stream, the diff is redone when React has time, not per chunk.
+  const left = useDeferredValue(variations[leftId]?.output ?? "");
+  const right = useDeferredValue(variations[rightId]?.output ?? "");
   const comparison = useMemo(() => compareOutputs(left, right), [left, right]);
   const choose = (value: string, set: (id: string) => void, label: string, testId: string) => (
     <select value={value} onChange={(e) => set(e.target.value)} className={select} aria-label={label} data-testid={testId}>
@@ -52,7 +53,7 @@ export function CompareView({ order, variations, onClose }: { order: readonly st
         <span>with</span>
         {choose(rightId, setRightId, "Right variation", "compare-right-select")}
         <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="compare-similarity">
-          {Math.round(comparison.similarity * 100)}% of words in common
+          {comparison.similarity === null ? "too long and different to mark quickly: shown unmarked" : `${Math.round(comparison.similarity * 100)}% of words in common`}
         </span>
         <button type="button" onClick={onClose} className="ml-auto rounded-md px-2 py-0.5 text-xs hover:bg-zinc-100 dark:hover:bg-zinc-800" data-testid="compare-close">
           Close

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useLayoutEffect, useMemo, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
@@ -66,7 +66,7 @@ export const LogList = memo(function LogList({ variationId, logs }: { variationI
   const matches = useMemo(() => findMatches(rows, query), [rows, query]);
   const current = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)]! : null;
   const target = current ?? linked;
-  const { start, end } = visibleWindow(rows, VISIBLE_LINES, target);
+  const { start, end } = visibleWindow(rows, VISIBLE_LINES, target, following ? 0 : unseen);
 
   // Follow links to a line: on load and when the hash changes.
   useEffect(() => {
@@ -84,13 +84,17 @@ export const LogList = memo(function LogList({ variationId, logs }: { variationI
     };
   }, [variationId, setFollowing]);
 
-  // Bring the current match or linked line into view inside the list (not the page).
+  // Bring the current match or linked line into view inside the list (not the page), once: a
+  // linked line may arrive after the page opened (the history is still streaming in).
+  const shownTarget = useRef<number | null>(null);
   useLayoutEffect(() => {
     const list = ref.current;
-    if (target === null || !list) return;
+    if (target === null || !list || shownTarget.current === target) return;
     const row = list.querySelector<HTMLElement>(`[data-line="${target}"]`);
-    if (row) list.scrollTop = row.offsetTop - list.offsetTop - list.clientHeight / 2;
-  }, [target, ref]);
+    if (!row) return;
+    shownTarget.current = target;
+    list.scrollTop = row.offsetTop - list.offsetTop - list.clientHeight / 2;
+  }, [target, ref, end]);
 
   const step = (by: number) => {
     if (matches.length === 0) return;

@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 /** How close to the bottom (px) still counts as "reading the latest". */
 const NEAR_BOTTOM_PX = 48;
@@ -33,6 +33,11 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
   const [countWhenLeft, setCountWhenLeft] = useState(count);
   /** Scroll events caused by our own scrolling are not the reader's. */
   const programmatic = useRef(false);
+  /** The latest count, for callbacks that must stay the same function whatever it is. */
+  const latestCount = useRef(count);
+  useEffect(() => {
+    latestCount.current = count;
+  }, [count]);
 
   const scrollToBottom = useCallback(() => {
     const el = ref.current;
@@ -59,14 +64,15 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
     if (following) scrollToBottom();
   }, [count, following, scrollToBottom]);
 
+  // Stable: components call it from effects and listeners that must not re-run per new item.
   const setFollowing = useCallback(
     (follow: boolean) => {
       followingNow.current = follow;
       setFollowingState(follow);
-      setCountWhenLeft(count);
+      setCountWhenLeft(latestCount.current);
       if (follow) scrollToBottom();
     },
-    [count, scrollToBottom],
+    [scrollToBottom],
   );
 
   const jumpToLatest = useCallback(() => setFollowing(true), [setFollowing]);

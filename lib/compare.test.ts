@@ -19,6 +19,15 @@ describe("compareOutputs", () => {
     expect(right.map((p) => p.text).join("")).toBe(b);
   });
 
+  it("gives up past its time budget and shows both outputs unmarked rather than freezing the page", () => {
+    const words = (n: number, step: number) => Array.from({ length: n }, (_, i) => `w${(i * step) % 997}`).join(" ");
+    const [a, b] = [words(3_000, 7), words(3_000, 13)];
+    const started = performance.now();
+    const result = compareOutputs(a, b, 50);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result).toEqual({ left: [{ text: a, changed: false }], right: [{ text: b, changed: false }], similarity: null });
+  });
+
   it("says identical outputs are identical, and handles empty ones", () => {
     expect(compareOutputs("same text", "same text")).toEqual({ left: [{ text: "same text", changed: false }], right: [{ text: "same text", changed: false }], similarity: 1 });
     expect(compareOutputs("", "").similarity).toBe(1);

@@ -14,16 +14,23 @@ export interface ComparePiece {
 export interface Comparison {
   left: ComparePiece[];
   right: ComparePiece[];
-  /** Share of words both outputs have, 0..1: a quick sense of how alike they are. */
-  similarity: number;
+  /** Share of words both outputs have, 0..1: a quick sense of how alike they are; null if not computed. */
+  similarity: number | null;
 }
+
+/**
+ * A word diff costs more the longer and the more different two outputs are (seconds for two
+ * unrelated 3,000-word answers): past this it gives up and the outputs are shown unmarked.
+ */
+export const DIFF_TIMEOUT_MS = 150;
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
-export function compareOutputs(left: string, right: string): Comparison {
+export function compareOutputs(left: string, right: string, timeoutMs = DIFF_TIMEOUT_MS): Comparison {
   // WithSpace: plain diffWords folds whitespace changes into its pieces, and a side rebuilt
   // from them would not be the output the agent wrote (blank lines, indentation).
-  const changes = diffWordsWithSpace(left, right);
+  const changes = diffWordsWithSpace(left, right, { timeout: timeoutMs });
+  if (!changes) return { left: [{ text: left, changed: false }], right: [{ text: right, changed: false }], similarity: null };
   const out: Comparison = { left: [], right: [], similarity: 0 };
   let shared = 0;
   for (const change of changes) {

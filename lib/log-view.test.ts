@@ -27,6 +27,9 @@ describe("log view", () => {
     expect(visibleWindow(rows, 500, 1_900)).toEqual({ start: 1_500, end: 2_000 });
     expect(visibleWindow(rows, 500, 100)).toEqual({ start: 0, end: 500 });
     expect(visibleWindow(rows, 500, 1_000)).toEqual({ start: 749, end: 1_249 });
+    // 120 lines arrived while the reader was scrolled up: the window keeps its start.
+    expect(visibleWindow(rows, 500, null, 120)).toEqual({ start: 1_380, end: 2_000 });
+    expect(visibleWindow(rows, 500, null, 1_600)).toEqual({ start: 1_500, end: 2_000 });
   });
 
   it("marks every occurrence of the query", () => {

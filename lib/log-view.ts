@@ -38,10 +38,13 @@ export function findMatches(rows: readonly Row[], query: string): number[] {
 
 /**
  * Which rows to render: the newest `size`, or `size` around `target` (a search match, a linked
- * line) when it is older than those.
+ * line) when it is older than those. `unseen` rows arrived while the reader was scrolled up:
+ * the window then keeps its start, so what they read does not slide away under them (up to
+ * 3 × `size` rows, past which the list must shed old rows after all).
  */
-export function visibleWindow(rows: readonly Row[], size: number, target: number | null): { start: number; end: number } {
-  const newest = { start: Math.max(0, rows.length - size), end: rows.length };
+export function visibleWindow(rows: readonly Row[], size: number, target: number | null, unseen = 0): { start: number; end: number } {
+  const held = unseen > 0 && unseen <= 3 * size ? unseen : 0;
+  const newest = { start: Math.max(0, rows.length - held - size), end: rows.length };
   if (target === null) return newest;
   const index = rows.findIndex((r) => r.n === target);
   if (index < 0 || index >= newest.start) return newest;
