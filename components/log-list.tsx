@@ -1,16 +1,17 @@
 "use client";
 
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
 import { LOG_LEVELS } from "@/lib/events";
-import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, visibleWindow, type LevelFilter } from "@/lib/log-view";
+import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, type LevelFilter } from "@/lib/log-view";
 import type { LogLine } from "@/lib/stream-state";
 import { JumpToLatest } from "./jump-to-latest";
 
-/** Rendering thousands of rows per pane costs frames; a live viewer reads the newest ones. */
-const VISIBLE_LINES = 500;
+/** Height of one unwrapped line (text-xs, leading 1rem); wrapped lines are measured. */
+const LINE_PX = 16;
 
 const LEVEL_STYLE: Record<LogLine["level"], string> = {
   debug: "text-zinc-500",
@@ -60,13 +61,22 @@ export const LogList = memo(function LogList({ variationId, logs }: { variationI
   const [matchIndex, setMatchIndex] = useState(0);
   /** A line someone linked to (#v2-L120). */
   const [linked, setLinked] = useState<number | null>(null);
-  const { ref, onScroll, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLOListElement>(logs.length);
+  const { ref, onScroll, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLDivElement>(logs.length);
 
   const rows = useMemo(() => filterRows(logs, level), [logs, level]);
   const matches = useMemo(() => findMatches(rows, query), [rows, query]);
   const current = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)]! : null;
   const target = current ?? linked;
-  const { start, end } = visibleWindow(rows, VISIBLE_LINES, target, following ? 0 : unseen);
+  // Only the lines in view (plus a margin) are in the page: 100,000 lines cost what 40 do.
+  // The React Compiler is not enabled here, so its warning about this hook does not apply.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => ref.current,
+    estimateSize: () => LINE_PX,
+    overscan: 20,
+    getItemKey: (index) => rows[index]!.n,
+  });
 
   // Follow links to a line: on load and when the hash changes.
   useEffect(() => {
@@ -87,14 +97,12 @@ export const LogList = memo(function LogList({ variationId, logs }: { variationI
   // Bring the current match or linked line into view inside the list (not the page), once: a
   // linked line may arrive after the page opened (the history is still streaming in).
   const shownTarget = useRef<number | null>(null);
+  const targetIndex = target === null ? -1 : rows.findIndex((r) => r.n === target);
   useLayoutEffect(() => {
-    const list = ref.current;
-    if (target === null || !list || shownTarget.current === target) return;
-    const row = list.querySelector<HTMLElement>(`[data-line="${target}"]`);
-    if (!row) return;
+    if (targetIndex < 0 || shownTarget.current === target) return;
     shownTarget.current = target;
-    list.scrollTop = row.offsetTop - list.offsetTop - list.clientHeight / 2;
-  }, [target, ref, end]);
+    virtualizer.scrollToIndex(targetIndex, { align: "center" });
+  }, [target, targetIndex, virtualizer]);
 
   const step = (by: number) => {
     if (matches.length === 0) return;
@@ -145,30 +153,35 @@ export const LogList = memo(function LogList({ variationId, logs }: { variationI
         )}
       </div>
       <div className="relative">
-        <ol ref={ref} onScroll={onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list" aria-label={`Logs of ${variationId}`}>
-          {start > 0 && <li className="text-zinc-500">… {start} earlier lines</li>}
-          {rows.slice(start, end).map(({ n, line }) => {
-            const anchor = lineAnchor(variationId, n);
-            return (
-              <li
-                key={n}
-                id={anchor}
-                data-line={n}
-                data-current={n === target || undefined}
-                className={cn("flex gap-2 whitespace-pre-wrap", LEVEL_STYLE[line.level], n === target && "bg-yellow-50 dark:bg-yellow-950/40")}
-                data-testid="log-line"
-              >
-                <a href={`#${anchor}`} className="w-8 shrink-0 text-right text-zinc-400 select-none hover:underline" aria-label={`Line ${n}: link`} data-testid="log-line-number">
-                  {n}
-                </a>
-                <span className="min-w-0">
-                  <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span> <span className="uppercase">{line.level}</span>{" "}
-                  <LineText text={line.text} query={query} />
-                </span>
-              </li>
-            );
-          })}
-        </ol>
+        <div ref={ref} onScroll={onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list">
+          <ol aria-label={`Logs of ${variationId}`} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+            {virtualizer.getVirtualItems().map((item) => {
+              const { n, line } = rows[item.index]!;
+              const anchor = lineAnchor(variationId, n);
+              return (
+                <li
+                  key={item.key}
+                  ref={virtualizer.measureElement}
+                  data-index={item.index}
+                  id={anchor}
+                  data-line={n}
+                  data-current={n === target || undefined}
+                  className={cn("absolute top-0 left-0 flex w-full gap-2 whitespace-pre-wrap", LEVEL_STYLE[line.level], n === target && "bg-yellow-50 dark:bg-yellow-950/40")}
+                  style={{ transform: `translateY(${item.start}px)` }}
+                  data-testid="log-line"
+                >
+                  <a href={`#${anchor}`} className="w-10 shrink-0 text-right text-zinc-400 select-none hover:underline" aria-label={`Line ${n}: link`} data-testid="log-line-number">
+                    {n}
+                  </a>
+                  <span className="min-w-0">
+                    <span className="text-zinc-400">{line.timestamp.slice(11, 19)}</span> <span className="uppercase">{line.level}</span>{" "}
+                    <LineText text={line.text} query={query} />
+                  </span>
+                </li>
+              );
+            })}
+          </ol>
+        </div>
         {!following && <JumpToLatest unseen={unseen} what="log lines" onClick={jumpToLatest} />}
       </div>
     </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, visibleWindow } from "./log-view";
+import { anchoredLine, filterRows, findMatches, highlight, lineAnchor } from "./log-view";
 import type { LogLine } from "./stream-state";
 
 const line = (sequence: number, level: LogLine["level"], text: string): LogLine => ({ sequence, timestamp: "2026-11-23T10:30:00.000Z", level, text });
@@ -18,18 +18,6 @@ describe("log view", () => {
     expect(findMatches(filterRows(logs, "all"), "  ")).toEqual([]);
     // An escape code between letters must not hide a match, nor make one.
     expect(findMatches(filterRows(logs, "all"), "1mrepo")).toEqual([]);
-  });
-
-  it("windows the newest lines, or the lines around an older target", () => {
-    const many = Array.from({ length: 2_000 }, (_, i) => line(i + 1, "info", `line ${i + 1}`));
-    const rows = filterRows(many, "all");
-    expect(visibleWindow(rows, 500, null)).toEqual({ start: 1_500, end: 2_000 });
-    expect(visibleWindow(rows, 500, 1_900)).toEqual({ start: 1_500, end: 2_000 });
-    expect(visibleWindow(rows, 500, 100)).toEqual({ start: 0, end: 500 });
-    expect(visibleWindow(rows, 500, 1_000)).toEqual({ start: 749, end: 1_249 });
-    // 120 lines arrived while the reader was scrolled up: the window keeps its start.
-    expect(visibleWindow(rows, 500, null, 120)).toEqual({ start: 1_380, end: 2_000 });
-    expect(visibleWindow(rows, 500, null, 1_600)).toEqual({ start: 1_500, end: 2_000 });
   });
 
   it("marks every occurrence of the query", () => {

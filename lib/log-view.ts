@@ -1,5 +1,5 @@
 /**
- * What the logs panel shows: lines filtered by level, searched, and windowed. Pure, so it is
+ * What the logs panel shows: lines filtered by level, and searched. Pure, so it is
  * unit-tested; components/log-list.tsx renders it. Line numbers count every line the variation
  * logged (1-based), whatever the filter, so a link to a line stays right.
  */
@@ -34,22 +34,6 @@ export function findMatches(rows: readonly Row[], query: string): number[] {
   const q = query.trim().toLowerCase();
   if (!q) return [];
   return rows.filter((r) => plain(r.line.text).toLowerCase().includes(q)).map((r) => r.n);
-}
-
-/**
- * Which rows to render: the newest `size`, or `size` around `target` (a search match, a linked
- * line) when it is older than those. `unseen` rows arrived while the reader was scrolled up:
- * the window then keeps its start, so what they read does not slide away under them (up to
- * 3 × `size` rows, past which the list must shed old rows after all).
- */
-export function visibleWindow(rows: readonly Row[], size: number, target: number | null, unseen = 0): { start: number; end: number } {
-  const held = unseen > 0 && unseen <= 3 * size ? unseen : 0;
-  const newest = { start: Math.max(0, rows.length - held - size), end: rows.length };
-  if (target === null) return newest;
-  const index = rows.findIndex((r) => r.n === target);
-  if (index < 0 || index >= newest.start) return newest;
-  const start = Math.max(0, index - Math.floor(size / 2));
-  return { start, end: Math.min(rows.length, start + size) };
 }
 
 /** `text` cut into pieces, marking where `query` occurs (case-insensitively). */
