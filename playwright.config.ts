@@ -34,7 +34,8 @@ function webServer(port: number, backend: "redis" | "kubectl") {
     stderr: "pipe" as const,
     // A few times faster than a human would watch, still slow enough to see streaming.
     // The redis server leaves NEXT_PUBLIC_STREAMING_BACKEND empty: unset must mean redis.
-    env: { DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend === "redis" ? "" : backend },
+    // LOG_LEVEL warn: one info line per SSE connection would bury the test output.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend === "redis" ? "" : backend },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * A Runwatch server a test can kill and restart (the shared Playwright web servers cannot be),
- * with its own redis-server and data folder. Runs the production build, like `npm start`.
+ * with its own redis-server and data folder, or sharing another server's Redis (several app
+ * instances over one Redis). Runs the production build, like `npm start`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -8,6 +9,13 @@ import os from "node:os";
 import path from "node:path";
 import { startRedis } from "../../scripts/lib/redis.mjs";
 import { freePort, ROOT } from "../../scripts/lib/system.mjs";
+
+type RedisServer = Awaited<ReturnType<typeof startRedis>>;
+
+export interface AppServerOptions {
+  /** Use this Redis (another AppServer's `redisUrl`) instead of starting one; it is left running on dispose. */
+  redisUrl?: string;
+}
 
 const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
 
@@ -19,22 +27,24 @@ export class AppServer {
   private constructor(
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly redis: Awaited<ReturnType<typeof startRedis>>,
+    /** null: the Redis at REDIS_URL belongs to someone else. */
+    private readonly redis: RedisServer | null,
     private readonly dir: string,
   ) {
     this.dataDir = path.join(dir, "data");
   }
 
-  static async create(env: Record<string, string>): Promise<AppServer> {
+  static async create(env: Record<string, string>, options: AppServerOptions = {}): Promise<AppServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-e2e-"));
-    const redis = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
+    const redis = options.redisUrl ? null : await startRedis({ dir: path.join(dir, "redis"), persistent: false });
+    const redisUrl = options.redisUrl ?? redis!.url;
     const port = await freePort();
-    const fullEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", REDIS_URL: redis.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), ...env };
+    const fullEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", REDIS_URL: redisUrl, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), ...env };
     return new AppServer(port, fullEnv, redis, dir);
   }
 
   get redisUrl(): string {
-    return this.redis.url;
+    return this.env.REDIS_URL!;
   }
 
   get url(): string {
@@ -67,7 +77,7 @@ export class AppServer {
 
   async dispose(): Promise<void> {
     await this.kill();
-    await this.redis.stop();
+    await this.redis?.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
