@@ -1,7 +1,7 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
@@ -55,7 +55,10 @@ function LineText({ text, query }: { text: string; query: string }) {
 
 const control = "rounded border border-zinc-300 bg-white px-1.5 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-950";
 
-export const LogList = memo(function LogList({ variationId, logs }: { variationId: string; logs: LogLine[] }) {
+export const LogList = memo(function LogList({ variationId, logs: latestLogs }: { variationId: string; logs: LogLine[] }) {
+  // At thousands of lines a second, rendering every batch of a 100,000-line list would keep the
+  // main thread busy; deferred, React renders the newest list when it has time and drops the rest.
+  const logs = useDeferredValue(latestLogs);
   const [level, setLevel] = useState<LevelFilter>("all");
   const [query, setQuery] = useState("");
   const [matchIndex, setMatchIndex] = useState(0);
