@@ -1,11 +1,121 @@
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "./events";
-import { MAX_BUFFERED_BYTES, SseConnection } from "./sse-connection";
+import { MAX_BUFFERED_BYTES, MAX_CHUNK_BYTES, SseConnection } from "./sse-connection";
 
 const MiB = 1024 * 1024;
 const bigEvent = (content: string): SseEvent => ({
   event: "agent_output",
   data: { run_id: "run-0123456789ab", variation_id: "var-1", sequence: 1, timestamp: "2026-11-23T00:00:00Z", content },
+});
+
+const output = (sequence: number, content = `token ${sequence}`): SseEvent => ({
+  event: "agent_output",
+  data: { run_id: "run-0123456789ab", variation_id: "var-1", sequence, timestamp: "2026-11-23T00:00:00Z", content },
+});
+const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const decoder = new TextDecoder();
+
+/** Reads the body chunk by chunk as the consumer gets them (each one is one enqueue). */
+async function readChunks(connection: SseConnection): Promise<string[]> {
+  const reader = connection.response.body!.getReader();
+  const chunks: string[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(decoder.decode(value));
+  }
+}
+
+/** The sequence numbers of the agent_output frames in `text`, in order. */
+const sequencesIn = (text: string) => [...text.matchAll(/"sequence":(\d+)/g)].map((m) => Number(m[1]));
+
+describe("SseConnection write coalescing", () => {
+  it("sends 1,000 events written in one tick as one chunk, in order", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reading = readChunks(connection);
+    await nextTick(); // the opening retry/comment chunk goes out on its own
+    for (let i = 1; i <= 1_000; i++) connection.sendEvents([output(i)]);
+    await nextTick();
+    connection.close();
+    const [opening, burst, ...rest] = await reading;
+    expect(opening).toContain(": connected");
+    expect(rest).toEqual([]);
+    expect(sequencesIn(burst!)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    expect(burst!.match(/^event: agent_output$/gm)).toHaveLength(1_000);
+  });
+
+  it("sends what two ticks wrote as two chunks", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reading = readChunks(connection);
+    await nextTick();
+    for (let i = 1; i <= 3; i++) connection.sendEvents([output(i)]);
+    await nextTick();
+    connection.sendFrame("agent_output", output(4).data);
+    connection.batch(() => connection.sendEvents([output(5), output(6)]));
+    await nextTick();
+    connection.close();
+    const chunks = (await reading).slice(1);
+    expect(chunks.map(sequencesIn)).toEqual([[1, 2, 3], [4, 5, 6]]);
+  });
+
+  it("sends a chunk at once when it reaches MAX_CHUNK_BYTES, without waiting for the tick", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reading = readChunks(connection);
+    const half = "h".repeat(MAX_CHUNK_BYTES / 2);
+    connection.sendEvents([output(1, half)]);
+    connection.sendEvents([output(2, half)]); // past MAX_CHUNK_BYTES: enqueued now
+    connection.sendEvents([output(3)]);
+    connection.close();
+    const chunks = await reading;
+    expect(chunks.map(sequencesIn)).toEqual([[1, 2], [3]]);
+  });
+
+  it("delivers pending events before ending on close()", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reading = readChunks(connection);
+    for (let i = 1; i <= 5; i++) connection.sendEvents([output(i)]);
+    connection.close(); // same tick: nothing enqueued yet
+    connection.sendEvents([output(6)]); // after the close: dropped
+    const chunks = await reading;
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toContain(": connected");
+    expect(sequencesIn(chunks.join(""))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("drops pending events on close(error)", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reader = connection.response.body!.getReader();
+    await nextTick();
+    expect(decoder.decode((await reader.read()).value)).toContain(": connected");
+    for (let i = 1; i <= 5; i++) connection.sendEvents([output(i)]);
+    connection.close(new Error("gone wrong"));
+    await expect(reader.read()).rejects.toThrow(/gone wrong/);
+  });
+
+  it("counts pending bytes towards the slow-viewer limit", async () => {
+    const connection = new SseConnection(new AbortController().signal);
+    const reader = connection.response.body!.getReader();
+    // Queue (unread) to within half a chunk of the limit, a tick at a time.
+    const big = "q".repeat(MAX_CHUNK_BYTES / 2);
+    let queued = 0;
+    while (queued + big.length < MAX_BUFFERED_BYTES) {
+      connection.sendEvents([output(1, big)]);
+      queued += big.length;
+      await nextTick();
+    }
+    expect(connection.closed).toBe(false);
+    // Then small events in one tick: they stay pending (far from MAX_CHUNK_BYTES), yet
+    // together they take the viewer over the limit, and it is cut off there and then.
+    const small = "s".repeat(1_000);
+    let written = 0;
+    while (!connection.closed && written < 10_000) {
+      connection.sendEvents([output(2, small)]);
+      written++;
+    }
+    expect(connection.closed).toBe(true);
+    expect(written * small.length).toBeLessThan(0.75 * MAX_CHUNK_BYTES);
+    await expect(reader.read()).rejects.toThrow(/too slow/);
+  });
 });
 
 describe("SseConnection", () => {

@@ -16,6 +16,11 @@ const RETRY_MS = 2_000;
  * unsent bytes it is disconnected (its browser reconnects), and nobody else is affected.
  */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/**
+ * What is written during one tick goes out as one chunk at its end; a chunk that reaches this
+ * size goes out at once, so a burst of huge events never piles up into one giant string.
+ */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
 
 /** What a connection is for: the `backend` label of its metrics and the fields of its log lines. */
 export interface SseConnectionContext {
@@ -40,8 +45,12 @@ export class SseConnection {
   private readonly openedAt = performance.now();
   /** Events written so far (keep-alives aside), for the close line. */
   private eventsSent = 0;
-  /** Events in the chunk being written; counted once it is queued for the viewer. */
+  /** What this tick has written so far: one chunk for the viewer at the tick's end. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** Events in the pending chunk; counted once it is queued for the viewer. */
   private pendingEvents = 0;
+  private flushScheduled: ReturnType<typeof setImmediate> | null = null;
   private closeReason: "ended" | "viewer_left" | "too_slow" = "ended";
 
   constructor(
@@ -108,11 +117,13 @@ export class SseConnection {
   }
 
   /**
-   * End the stream. Normally queued events are still delivered first; with `error` the queue
-   * is dropped and the response aborted (a viewer too slow to keep up gets nothing more).
+   * End the stream. Normally queued and pending events are still delivered first; with `error`
+   * both are dropped and the response aborted (a viewer too slow to keep up gets nothing more).
    */
   close(error?: Error): void {
     if (this.closedFlag) return;
+    if (error) this.dropPending();
+    else this.enqueuePending();
     this.closedFlag = true;
     this.signal.removeEventListener("abort", this.onAbort);
     metrics().connectionsOpen.dec({ backend: this.backend });
@@ -155,56 +166,78 @@ export class SseConnection {
    * viewer instead of queueing the whole history at once (which the slow-viewer limit would cut).
    */
   async waitForRoom(): Promise<void> {
-    while (!this.closed && (this.controller.desiredSize ?? 0) <= 0) {
+    while (!this.closed && (this.controller.desiredSize ?? 0) - this.pendingBytes <= 0) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
   }
 
   /**
-   * Run `fn` with writes gathered into one chunk: a replayed page of 1,000 events costs one
-   * socket write, not 1,000.
+   * Run `fn` with its writes in one chunk (up to MAX_CHUNK_BYTES). Every write of a tick is
+   * gathered anyway (see write()); kept so a replayed page reads as one unit where it is sent.
    */
   batch(fn: () => void): void {
-    if (this.gathered !== null) return fn();
-    this.gathered = "";
-    try {
-      fn();
-    } finally {
-      const chunk = this.gathered;
-      this.gathered = null;
-      if (chunk) this.write(chunk);
-    }
+    fn();
   }
 
-  private gathered: string | null = null;
-
+  /**
+   * Gather `chunk` into this tick's pending chunk, enqueued once when the tick ends: a burst of
+   * 1,000 events costs one socket write, not 1,000. Pending bytes count towards the slow-viewer
+   * limit like queued ones.
+   */
   private write(chunk: string): void {
     if (this.closedFlag) {
       this.pendingEvents = 0;
       return;
     }
-    // Inside batch() events are counted when the gathered chunk is written.
-    if (this.gathered !== null) {
-      this.gathered += chunk;
-      return;
-    }
-    const events = this.pendingEvents;
-    this.pendingEvents = 0;
-    try {
-      this.controller.enqueue(this.encoder.encode(chunk));
-    } catch {
-      this.close();
-      return;
-    }
-    if ((this.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
+    this.pending.push(chunk);
+    this.pendingBytes += Buffer.byteLength(chunk);
+    if (this.pendingBytes - (this.controller.desiredSize ?? 0) > MAX_BUFFERED_BYTES) {
       this.log.warn({ max_buffered_bytes: MAX_BUFFERED_BYTES }, "sse viewer is not reading: disconnecting it");
       metrics().slowViewersDropped.inc({ backend: this.backend });
       this.closeReason = "too_slow";
       this.close(new Error("viewer too slow: disconnected"));
       return;
     }
-    if (events === 0) return;
-    this.eventsSent += events;
-    metrics().eventsDelivered.inc({ backend: this.backend }, events);
+    if (this.pendingBytes >= MAX_CHUNK_BYTES) this.flush();
+    else this.flushScheduled ??= setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    if (!this.enqueuePending()) this.close();
+    this.wakeWriters();
+  };
+
+  /** Queue the pending chunk for the viewer; false if the stream no longer takes it. */
+  private enqueuePending(): boolean {
+    this.cancelScheduledFlush();
+    if (this.pending.length === 0) return true;
+    const chunk = this.pending.join("");
+    const events = this.pendingEvents;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingEvents = 0;
+    try {
+      this.controller.enqueue(this.encoder.encode(chunk));
+    } catch {
+      return false;
+    }
+    if (events > 0) {
+      this.eventsSent += events;
+      metrics().eventsDelivered.inc({ backend: this.backend }, events);
+    }
+    return true;
+  }
+
+  private dropPending(): void {
+    this.cancelScheduledFlush();
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingEvents = 0;
+  }
+
+  private cancelScheduledFlush(): void {
+    if (this.flushScheduled === null) return;
+    clearImmediate(this.flushScheduled);
+    this.flushScheduled = null;
   }
 }

@@ -14,7 +14,7 @@ import "server-only";
 import { parseChannel } from "./channels";
 import { rootLogger, runLogger } from "./log";
 import { getRedis } from "./redis";
-import type { SseConnection } from "./sse-connection";
+import { MAX_BUFFERED_BYTES, type SseConnection } from "./sse-connection";
 import { compareStreamIds, isStreamId } from "./stream-ids";
 
 const PAGE_SIZE = 1_000;
@@ -41,6 +41,7 @@ export abstract class StreamFollower {
   protected lastSent: string | null;
   private live = false;
   private buffer: StreamEntry[] = [];
+  private bufferedBytes = 0;
 
   constructor(
     protected readonly connection: SseConnection,
@@ -65,8 +66,16 @@ export abstract class StreamFollower {
       (runId ? runLogger(runId) : rootLogger()).warn({ stream: this.label, channel }, "skipped a message not published by a publish script");
       return;
     }
-    if (this.live) this.deliver(entry);
-    else this.buffer.push(entry);
+    if (this.live) return this.deliver(entry);
+    this.buffer.push(entry);
+    this.bufferedBytes += entry.raw.length;
+    // A viewer that stops reading mid-replay holds the replay, and live messages would pile up
+    // here without bound: past the same limit as a connection's queue, it is cut off like any
+    // slow viewer (it resumes from its last event id; the history has everything).
+    if (this.bufferedBytes > MAX_BUFFERED_BYTES) {
+      this.buffer = [];
+      this.connection.close(new Error("viewer too slow: fell behind while catching up on history"));
+    }
   };
 
   /** Send the stream's entries after the last one sent, page by page, to its current end. */
@@ -84,6 +93,7 @@ export abstract class StreamFollower {
 
   goLive(): void {
     this.live = true;
+    this.bufferedBytes = 0;
     for (const entry of this.buffer.splice(0)) this.deliver(entry);
   }
 
