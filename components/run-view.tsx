@@ -6,6 +6,7 @@ import { useStreamingBackend } from "@/hooks/use-backend-preference";
 import { useRunControl } from "@/hooks/use-run-control";
 import { useRunKeys } from "@/hooks/use-run-keys";
 import { useRun } from "@/hooks/use-runs";
+import { cn } from "@/lib/cn";
 import { isTerminal } from "@/lib/events";
 import type { StreamingBackend } from "@/lib/public-env";
 import { BackendBadge } from "./backend-badge";
@@ -37,6 +38,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
   const winner = run?.winner ?? null;
   const [selected, setSelected] = useState<string | null>(null);
   const [comparing, setComparing] = useState(false);
+  const activeTab = selected && stream.order.includes(selected) ? selected : (stream.order[0] ?? null);
   useRunKeys(stream.order, selected, setSelected);
 
   if (error) {
@@ -139,6 +141,26 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
           </button>
         )
       )}
+      {/* Narrow screens: one variation at a time, chosen with tabs (j/k move too). */}
+      <div role="tablist" aria-label="Variations" className="flex gap-1 overflow-x-auto md:hidden" data-testid="variation-tabs">
+        {stream.order.map((id) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            aria-selected={id === activeTab}
+            onClick={() => setSelected(id)}
+            className={cn(
+              "shrink-0 rounded-md border px-2.5 py-1 font-mono text-xs",
+              id === activeTab ? "border-blue-600 bg-blue-600 text-white" : "border-zinc-300 dark:border-zinc-700",
+            )}
+            data-testid="variation-tab"
+          >
+            {id}
+            {stream.variations[id]?.status ? ` · ${stream.variations[id]!.status}` : ""}
+          </button>
+        ))}
+      </div>
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         {stream.order.map((id) => {
           const variation = stream.variations[id];
@@ -149,6 +171,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
               key={id}
               runId={runId}
               variation={variation}
+              hiddenOnNarrow={id !== activeTab}
               selected={selected === id}
               onSelect={setSelected}
               agent={agents.get(id) ?? null}

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useRef, type ReactNode } from "react";
+import { memo, useEffect, useRef, useState, type ReactNode } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { TOGGLE_FOLLOW_EVENT } from "@/hooks/use-run-keys";
 import { cn } from "@/lib/cn";
@@ -12,6 +12,8 @@ import { Elapsed, EventRate } from "./elapsed";
 import { JumpToLatest } from "./jump-to-latest";
 import { StatusChip } from "./status-chip";
 import { VariationActions } from "./variation-actions";
+
+const paneButton = "rounded px-1 text-zinc-500 hover:bg-zinc-100 hover:text-zinc-900 dark:hover:bg-zinc-800 dark:hover:text-zinc-100";
 
 /** Missing messages are shown, not hidden: lost while an agent could not reach Redis, or trimmed. */
 function describeGaps(gaps: readonly { from: number; to: number }[]): string {
@@ -27,6 +29,7 @@ function describeGaps(gaps: readonly { from: number; to: number }[]): string {
 export const VariationPane = memo(function VariationPane({
   runId,
   variation,
+  hiddenOnNarrow = false,
   selected = false,
   onSelect,
   agent,
@@ -36,6 +39,8 @@ export const VariationPane = memo(function VariationPane({
 }: {
   runId: string;
   variation: VariationState;
+  /** On narrow screens the run page shows one pane at a time (tabs): this is not the one. */
+  hiddenOnNarrow?: boolean;
   /** The pane `j`/`k` moved to: `f` and `/` act on it. */
   selected?: boolean;
   onSelect?: (variationId: string) => void;
@@ -48,6 +53,14 @@ export const VariationPane = memo(function VariationPane({
   const unresponsive = variation.alive === false && !isTerminal(variation.status ?? undefined);
   const output = useFollow<HTMLDivElement>(variation.outputChunks);
   const pane = useRef<HTMLElement | null>(null);
+  const [collapsed, setCollapsed] = useState(false);
+  const [fullscreen, setFullscreen] = useState(false);
+  useEffect(() => {
+    if (!fullscreen) return;
+    const exit = (event: KeyboardEvent) => event.key === "Escape" && setFullscreen(false);
+    window.addEventListener("keydown", exit);
+    return () => window.removeEventListener("keydown", exit);
+  }, [fullscreen]);
   const { following, setFollowing } = output;
   useEffect(() => {
     const element = pane.current;
@@ -64,7 +77,11 @@ export const VariationPane = memo(function VariationPane({
       className={cn(
         "flex min-w-0 flex-col rounded-lg border border-zinc-200 bg-white outline-none dark:border-zinc-800 dark:bg-zinc-900",
         selected && "ring-2 ring-blue-500",
+        hiddenOnNarrow && "max-md:hidden",
+        fullscreen && "fixed inset-2 z-50 overflow-y-auto shadow-2xl",
       )}
+      data-fullscreen={fullscreen || undefined}
+      data-collapsed={collapsed || undefined}
       data-testid="variation-pane"
       data-variation-id={variation.variationId}
       data-selected={selected || undefined}
@@ -94,6 +111,26 @@ export const VariationPane = memo(function VariationPane({
             </span>
           )}
           <StatusChip status={variation.status} />
+          <button
+            type="button"
+            onClick={() => setCollapsed((c) => !c)}
+            className={paneButton}
+            aria-expanded={!collapsed}
+            aria-label={`${collapsed ? "Expand" : "Collapse"} ${variation.variationId}`}
+            data-testid="collapse-pane"
+          >
+            {collapsed ? "▸" : "▾"}
+          </button>
+          <button
+            type="button"
+            onClick={() => setFullscreen((f) => !f)}
+            className={paneButton}
+            aria-pressed={fullscreen}
+            aria-label={fullscreen ? `Exit fullscreen (Esc)` : `Show ${variation.variationId} fullscreen`}
+            data-testid="fullscreen-pane"
+          >
+            {fullscreen ? "✕" : "⤢"}
+          </button>
         </div>
         {(controls || winner) && (
           <div className="flex w-full items-center justify-between gap-2">
@@ -117,8 +154,8 @@ export const VariationPane = memo(function VariationPane({
           {variation.error}
         </p>
       )}
-      <div className="relative">
-        <div ref={output.ref} onScroll={output.onScroll} className="h-96 overflow-y-auto px-3 py-2" data-testid="variation-output" data-following={output.following}>
+      <div className={cn("relative", collapsed && "hidden")}>
+        <div ref={output.ref} onScroll={output.onScroll} className={cn("overflow-y-auto px-3 py-2", fullscreen ? "h-[60vh]" : "h-96")} data-testid="variation-output" data-following={output.following}>
           {variation.output ? (
             <MarkdownOutput markdown={variation.output} />
           ) : (
@@ -127,10 +164,10 @@ export const VariationPane = memo(function VariationPane({
         </div>
         {!output.following && <JumpToLatest unseen={output.unseen} what="output" onClick={output.jumpToLatest} />}
       </div>
-      <div className="border-t border-zinc-200 px-2 py-1 dark:border-zinc-800">
+      <div className={cn("border-t border-zinc-200 px-2 py-1 dark:border-zinc-800", collapsed && "hidden")}>
         <VariationActions runId={runId} variation={variation} />
       </div>
-      <div className="border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
+      <div className={cn("border-t border-zinc-200 px-3 py-2 dark:border-zinc-800", collapsed && "hidden")}>
         <LogList variationId={variation.variationId} logs={variation.logs} />
       </div>
     </article>

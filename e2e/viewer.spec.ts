@@ -164,3 +164,34 @@ test("the home page filters runs by status", async ({ page }) => {
   await expect(row).toBeVisible();
   await expect(page.getByTestId("runs-filter-completed")).toHaveAttribute("aria-pressed", "true");
 });
+
+test("panes collapse and go fullscreen; on a phone, tabs show one variation at a time", async ({ page }) => {
+  const created = await page.request.post("/api/v1/runs", { data: { prompt: "Tabs and fullscreen", variations: 2 } });
+  const { run_id: runId } = (await created.json()) as { run_id: string };
+  await page.goto(`/runs/${runId}`);
+  const pane = (n: number) => page.locator(`[data-testid="variation-pane"][data-variation-id="var-${n}"]`);
+  await expect(page.getByTestId("variation-tabs")).toBeHidden(); // wide screen: every pane, no tabs
+
+  await pane(1).getByTestId("collapse-pane").click();
+  await expect(pane(1).getByTestId("variation-output")).toBeHidden();
+  await expect(pane(1).getByTestId("collapse-pane")).toHaveAttribute("aria-expanded", "false");
+  await pane(1).getByTestId("collapse-pane").click();
+  await expect(pane(1).getByTestId("variation-output")).toBeVisible();
+
+  await pane(2).getByTestId("fullscreen-pane").click();
+  await expect(pane(2)).toHaveAttribute("data-fullscreen", "true");
+  const box = await pane(2).boundingBox();
+  expect(box!.width).toBeGreaterThan(1_200);
+  await page.keyboard.press("Escape");
+  await expect(pane(2)).not.toHaveAttribute("data-fullscreen", "true");
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  const tabs = page.getByTestId("variation-tab");
+  await expect(tabs).toHaveCount(2);
+  await expect(pane(1)).toBeVisible();
+  await expect(pane(2)).toBeHidden();
+  await tabs.nth(1).click();
+  await expect(tabs.nth(1)).toHaveAttribute("aria-selected", "true");
+  await expect(pane(2)).toBeVisible();
+  await expect(pane(1)).toBeHidden();
+});
