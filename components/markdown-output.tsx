@@ -2,14 +2,24 @@
 
 import { memo, useMemo } from "react";
 import ReactMarkdown from "react-markdown";
+import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { splitMarkdown } from "@/lib/markdown-stream";
 
-const PLUGINS = [remarkGfm];
+const REMARK = [remarkGfm];
+/**
+ * Code fences are highlighted by highlight.js (through rehype-highlight) when they name their
+ * language; a language it does not know stays plain, and nothing is guessed for unnamed fences.
+ */
+const REHYPE = [rehypeHighlight];
 
 /** One block, parsed again only if its text changes (finished blocks never do). */
 const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
-  return <ReactMarkdown remarkPlugins={PLUGINS}>{text}</ReactMarkdown>;
+  return (
+    <ReactMarkdown remarkPlugins={REMARK} rehypePlugins={REHYPE}>
+      {text}
+    </ReactMarkdown>
+  );
 });
 
 /**

@@ -38,6 +38,8 @@ test("a run with 3 demo variations streams into three panes and completes", asyn
     const pane = panes.nth(i);
     await expect(pane.getByTestId("status-chip")).toHaveAttribute("data-status", "completed");
     await expect(pane.getByTestId("variation-output").locator("pre code")).toBeVisible();
+    // The ```ts fence is highlighted (rehype-highlight): keywords get their own colour.
+    await expect(pane.getByTestId("variation-output").locator("pre code.language-ts .hljs-keyword").first()).toBeVisible();
     await expect(pane.getByTestId("variation-output").locator("table")).toBeVisible();
     await expect(pane.getByTestId("token-count")).toHaveText(/^\d+ tokens$/);
     await expect(pane.getByTestId("log-line").first()).toBeVisible();
