@@ -109,6 +109,9 @@ describe("an agent that only speaks HTTP", () => {
   });
 
   it("stops on a stop; the other variation completes; the run completes", async () => {
+    // Paused first, so var-1 cannot finish on its own before the stop reaches it.
+    const pauseId = await control(run.runId, { action: "pause", variation_id: "var-1" });
+    await reader.waitForEvents(1, ackOf(pauseId, "paused"), 10_000);
     const stopId = await control(run.runId, { action: "stop", variation_id: "var-1" });
     await reader.waitForEvents(1, ackOf(stopId, "stopped"), 10_000);
     const [complete] = await reader.waitForEvents(1, (e) => e.event === "run_complete", 30_000);
