@@ -9,6 +9,8 @@ import { freePort, ROOT } from "../scripts/lib/system.mjs";
 export interface BenchApp {
   url: string;
   redisUrl: string;
+  /** The `next start` process this bench spawned. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   return {
     url,
     redisUrl: redisServer.url,
+    pid: app.pid!,
     async stop() {
       app.kill("SIGTERM");
       await redisServer.stop();
@@ -52,4 +55,72 @@ export const median = (values: readonly number[]) => percentile(values, 50);
 
 export function machine(): string {
   return `${os.cpus().length} cpu, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}
+
+/** Resident memory of a process, in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  return Number(line?.split(/\s+/)[1] ?? NaN) * 1024;
+}
+
+function readProc(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The process and all its descendants (by the parent pid in /proc/<pid>/stat). */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProc(`/proc/${entry}/stat`);
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    parents.set(Number(entry), ppid);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
+}
+
+function safeReadlink(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return "";
+  }
+}
+
+function socketCount(pid: number): number {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => safeReadlink(`/proc/${pid}/fd/${fd}`).startsWith("socket:")).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The process that serves the viewers: `next start` may run the server in a child
+ * (`next-server`), so of the spawned process and its descendants, the one holding most sockets.
+ */
+export function servingPid(root: number): number {
+  let best = root;
+  let most = -1;
+  for (const pid of processTree(root)) {
+    const sockets = socketCount(pid);
+    if (sockets > most) [best, most] = [pid, sockets];
+  }
+  return best;
+}
+
+/** `node dist/bench/baseline.mjs`: the raw baseline server in a process of its own. */
+export async function startBaseline(redisUrl: string): Promise<{ url: string; pid: number; stop(): void }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`the baseline server exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => void child.kill("SIGTERM") };
 }
