@@ -14,12 +14,13 @@ import "server-only";
 import { channels, keys, parseChannel } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
-import { agentMessageSchema, type AgentMessage, type VariationStatus } from "./events";
+import { agentMessageSchema, type AgentMessage, type SseEvent, type VariationStatus } from "./events";
 import { livenessMonitor, type Liveness } from "./liveness";
 import { runLogger } from "./log";
 import { recordMessageDelivered } from "./metrics";
 import { getRedis } from "./redis";
 import { getRun, requireRun, requireRunId, statusesOf } from "./runs";
+import { encodeFrame } from "./sse";
 import { SseConnection } from "./sse-connection";
 import { RunCompletion, toSseEvents } from "./sse-events";
 import { StreamFollower, type StreamEntry } from "./stream-follower";
@@ -68,6 +69,15 @@ async function isTrimmedAfter(runId: string, cursor: string): Promise<boolean> {
   return removed && firstId !== null && compareStreamIds(cursor, firstId) < 0;
 }
 
+interface Prepared {
+  message: AgentMessage;
+  events: SseEvent[];
+  text: string;
+}
+
+/** Per entry; the key is the shared entry object, so it goes when the entry does. */
+const PREPARED = new WeakMap<StreamEntry, Prepared | null>();
+
 class RunStream extends StreamFollower {
   constructor(
     private readonly runId: string,
@@ -108,16 +118,31 @@ class RunStream extends StreamFollower {
   }
 
   protected handle(entry: StreamEntry): void {
-    const message = this.validate(entry);
-    if (!message) return;
-    const events = toSseEvents(message);
-    this.connection.sendEvents(events, entry.id);
+    const prepared = this.prepare(entry);
+    if (!prepared) return;
+    const { message, events, text } = prepared;
+    this.connection.sendEncoded(text, events.length);
     // Entries read back from the stream carry no channel: that is history, not live.
     recordMessageDelivered("redis", message.timestamp, entry.channel ? "live" : "replay", events.length);
     if (message.type === "status") {
       this.completion.observe(message.variation_id, message.content, message.timestamp);
       this.finishIfComplete();
     }
+  }
+
+  /**
+   * Validated, mapped and encoded once per entry: a live message's entry is shared by every
+   * viewer of the run in this process (lib/stream-follower.ts), so 1,000 viewers cost one
+   * JSON.parse, one schema check and one encoding, not 1,000.
+   */
+  private prepare(entry: StreamEntry): Prepared | null {
+    const cached = PREPARED.get(entry);
+    if (cached !== undefined) return cached;
+    const message = this.validate(entry);
+    const events = message ? toSseEvents(message) : [];
+    const prepared = message ? { message, events, text: events.map(({ event, data }) => encodeFrame({ event, data, id: entry.id })).join("") } : null;
+    PREPARED.set(entry, prepared);
+    return prepared;
   }
 
   private validate(entry: StreamEntry): AgentMessage | null {

@@ -110,6 +110,15 @@ export class SseConnection {
     this.write(events.map(({ event, data }) => encodeFrame({ event, data, id })).join(""));
   }
 
+  /**
+   * Frames already encoded (the same bytes for every viewer of a message, encoded once);
+   * `events` of them count as delivered.
+   */
+  sendEncoded(text: string, events: number): void {
+    this.pendingEvents += events;
+    this.write(text);
+  }
+
   /** One event of another stream's vocabulary (the agents' control stream). */
   sendFrame(event: string, data: unknown, id?: string): void {
     if (!UNCOUNTED_EVENTS.has(event)) this.pendingEvents++;

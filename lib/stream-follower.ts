@@ -37,6 +37,20 @@ export function parseEnvelope(channel: string, payload: string): StreamEntry | n
   }
 }
 
+/**
+ * The subscriber hands one published message to every viewer of the run in turn: parse it once
+ * for all of them. The entry is shared and never modified (see RunStream's per-entry cache).
+ */
+let lastPublished: { channel: string; payload: string; entry: StreamEntry | null } | null = null;
+
+function parseEnvelopeShared(channel: string, payload: string): StreamEntry | null {
+  // The same string object for every viewer: comparing it is a pointer check.
+  if (lastPublished && lastPublished.payload === payload && lastPublished.channel === channel) return lastPublished.entry;
+  const entry = parseEnvelope(channel, payload);
+  lastPublished = { channel, payload, entry };
+  return entry;
+}
+
 export abstract class StreamFollower {
   protected lastSent: string | null;
   private live = false;
@@ -60,7 +74,7 @@ export abstract class StreamFollower {
 
   onPublished = (channel: string, payload: string): void => {
     if (this.connection.closed || !this.accepts(channel)) return;
-    const entry = parseEnvelope(channel, payload);
+    const entry = parseEnvelopeShared(channel, payload);
     if (!entry) {
       const runId = parseChannel(channel)?.runId;
       (runId ? runLogger(runId) : rootLogger()).warn({ stream: this.label, channel }, "skipped a message not published by a publish script");
