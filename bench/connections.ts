@@ -9,7 +9,7 @@
 import Redis from "ioredis";
 import { execSync } from "node:child_process";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, rssBytes, servingPid, startApp, startBaseline } from "./support";
+import { machine, rssBytes, runBench, servingPid, startApp, startBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -107,7 +107,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[runwatch] bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+runBench(main);

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { keys } from "../lib/channels";
 import { startRedis } from "../scripts/lib/redis.mjs";
-import { machine, percentile, startApp } from "./support";
+import { machine, percentile, runBench, startApp } from "./support";
 
 const SAMPLES = 200;
 
@@ -129,7 +129,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-main().catch((error: unknown) => {
-  console.error(`[runwatch] bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+runBench(main);

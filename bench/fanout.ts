@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, startApp, startBaseline } from "./support";
+import { machine, runBench, startApp, startBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const VIEWERS = 1_000;
@@ -92,7 +92,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[runwatch] bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+runBench(main);

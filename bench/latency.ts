@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, startApp, startBaseline } from "./support";
+import { machine, runBench, startApp, startBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -77,7 +77,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[runwatch] bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+runBench(main);

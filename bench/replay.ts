@@ -11,7 +11,7 @@ import { keys } from "../lib/channels";
 import type { AgentMessage } from "../lib/events";
 import { publishMessage } from "../lib/publish";
 import { freePort } from "../scripts/lib/system.mjs";
-import { machine, median, startApp } from "./support";
+import { machine, median, runBench, startApp } from "./support";
 
 const BACKLOG = 10_000;
 const ROUNDS = 5;
@@ -97,7 +97,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[runwatch] bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+runBench(main);

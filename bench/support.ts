@@ -124,3 +124,11 @@ export async function startBaseline(redisUrl: string): Promise<{ url: string; pi
   });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => void child.kill("SIGTERM") };
 }
+
+/** Run a benchmark's main; a failure is one clear line and exit code 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(`[runwatch] bench failed: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}
