@@ -9,7 +9,7 @@
 import Redis from "ioredis";
 import { execSync } from "node:child_process";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, rssBytes, runBench, servingPid, startApp, startBaseline } from "./support";
+import { machine, rssBytes, runBench, servingPid, withAppAndBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -68,10 +68,7 @@ async function climb(redis: Redis, runIds: string[], urlOf: (runId: string) => s
 async function main(): Promise<void> {
   const limit = Number(execSync("ulimit -n", { shell: "/bin/sh" }).toString().trim());
   if (limit < STEPS.at(-1)! + 1_000) console.warn(`[bench] ulimit -n is ${limit}: too few file descriptors for ${STEPS.at(-1)} viewers; raise it (ulimit -n 20000) before npm run bench`);
-  const app = await startApp({});
-  const baseline = await startBaseline(app.redisUrl);
-  const redis = new Redis(app.redisUrl);
-  try {
+  await withAppAndBaseline(async ({ app, baseline, redis }) => {
     const runIds = await createRuns(redis, RUNS);
     // Warm the route once, so the first measured viewers do not pay for loading its code.
     await fetch(`${app.url}/api/v1/runs/${runIds[0]}`).then((r) => r.text());
@@ -100,11 +97,7 @@ async function main(): Promise<void> {
     console.log(`  raw baseline (node:http + psubscribe)  ${raw.held} held, ${result.baseline_kib_per_viewer} KiB per viewer, ${result.baseline_redis_connections} Redis connections`);
     console.log(`  Runwatch / baseline                    ${result.ratio_kib_per_viewer}x memory per viewer\n`);
     console.log(JSON.stringify(result));
-  } finally {
-    redis.disconnect();
-    baseline.stop();
-    await app.stop();
-  }
+  });
 }
 
 runBench(main);

@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, runBench, startApp, startBaseline } from "./support";
+import { machine, runBench, withAppAndBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const VIEWERS = 1_000;
@@ -57,10 +57,7 @@ async function stepUp(redis: Redis, runId: string, url: string): Promise<{ held:
 }
 
 async function main(): Promise<void> {
-  const app = await startApp({});
-  const baseline = await startBaseline(app.redisUrl);
-  const redis = new Redis(app.redisUrl);
-  try {
+  await withAppAndBaseline(async ({ app, baseline, redis }) => {
     const [runwatchRun, baselineRun] = await createRuns(redis, 2);
     const runwatch = await stepUp(redis, runwatchRun!, `${app.url}/api/v1/runs/${runwatchRun}/stream/redis`);
     const raw = await stepUp(redis, baselineRun!, `${baseline.url}/runs/${baselineRun}/stream`);
@@ -85,11 +82,7 @@ async function main(): Promise<void> {
     console.log(`  raw baseline (node:http + psubscribe)  ${raw.held} msg/s within ${P99_LIMIT_MS} ms; ${raw.lossless} msg/s without loss (p99 < 1 s)`);
     console.log(`  Runwatch / baseline                    ${result.ratio ?? "n/a"}x within ${P99_LIMIT_MS} ms; ${result.ratio_lossless ?? "n/a"}x without loss\n`);
     console.log(JSON.stringify(result));
-  } finally {
-    redis.disconnect();
-    baseline.stop();
-    await app.stop();
-  }
+  });
 }
 
 runBench(main);

@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, runBench, startApp, startBaseline } from "./support";
+import { machine, runBench, withAppAndBaseline } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -42,10 +42,7 @@ async function measure(redis: Redis, runIds: string[], urlOf: (runId: string) =>
 }
 
 async function main(): Promise<void> {
-  const app = await startApp({});
-  const baseline = await startBaseline(app.redisUrl);
-  const redis = new Redis(app.redisUrl);
-  try {
+  await withAppAndBaseline(async ({ app, baseline, redis }) => {
     const runIds = await createRuns(redis, RUNS);
     const runwatch = await measure(redis, runIds, (id) => `${app.url}/api/v1/runs/${id}/stream/redis`);
     const raw = await measure(redis, runIds, (id) => `${baseline.url}/runs/${id}/stream`);
@@ -70,11 +67,7 @@ async function main(): Promise<void> {
     console.log(`  raw baseline (node:http + psubscribe)  ${row(raw)}`);
     console.log(`  Runwatch / baseline                    p50 ${result.ratio_p50}x   p99 ${result.ratio_p99}x   max ${result.ratio_max}x\n`);
     console.log(JSON.stringify(result));
-  } finally {
-    redis.disconnect();
-    baseline.stop();
-    await app.stop();
-  }
+  });
 }
 
 runBench(main);

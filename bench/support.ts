@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Redis from "ioredis";
 import { startRedis } from "../scripts/lib/redis.mjs";
 import { freePort, ROOT } from "../scripts/lib/system.mjs";
 
@@ -131,4 +132,25 @@ export function runBench(main: () => Promise<void>): void {
     console.error(`[runwatch] bench failed: ${(error as Error).message}`);
     process.exit(1);
   });
+}
+
+export interface AppAndBaseline {
+  app: BenchApp;
+  baseline: Awaited<ReturnType<typeof startBaseline>>;
+  /** A client of the redis-server both read. */
+  redis: Redis;
+}
+
+/** Runwatch and the raw baseline on one redis-server for `fn`, then stopped whatever happens. */
+export async function withAppAndBaseline(fn: (context: AppAndBaseline) => Promise<void>): Promise<void> {
+  const app = await startApp({});
+  const baseline = await startBaseline(app.redisUrl);
+  const redis = new Redis(app.redisUrl);
+  try {
+    await fn({ app, baseline, redis });
+  } finally {
+    redis.disconnect();
+    baseline.stop();
+    await app.stop();
+  }
 }
