@@ -7,6 +7,7 @@ import { z } from "zod";
 import { describeZodError } from "../lib/errors";
 import { runIdSchema, variationIdSchema } from "../lib/ids";
 import { redisEnvIssues, redisEnvShape, redisTargetOf } from "../lib/redis-connect";
+import { parseJson } from "../lib/json";
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 
@@ -28,7 +29,7 @@ export const agentEnvSchema = z
     /** A command agent: its argv as a JSON array (lib/agent-env.ts builds it from a preset). */
     RUNWATCH_AGENT_COMMAND: optional(
       z.string().transform((text, ctx) => {
-        const parsed = z.array(z.string()).min(1).safeParse((() => { try { return JSON.parse(text) as unknown; } catch { return null; } })());
+        const parsed = z.array(z.string()).min(1).safeParse(parseJson(text));
         if (!parsed.success) {
           ctx.addIssue({ code: "custom", message: "RUNWATCH_AGENT_COMMAND must be a JSON array of strings, e.g. [\"my-agent\", \"--prompt\", \"hi\"]" });
           return z.NEVER;

@@ -11,6 +11,7 @@ import { createRedisClient, type RedisClient, type RedisTarget } from "../lib/re
 import { compareStreamIds } from "../lib/stream-ids";
 import type { ControlFeed } from "./control";
 import { sendToRedis, type SendBatch } from "./publish-queue";
+import { parseJson } from "../lib/json";
 
 export interface AgentTransport {
   readonly name: "redis" | "http";
@@ -29,12 +30,8 @@ export interface TransportOptions {
 }
 
 function parseControl(raw: string): ControlMessage | null {
-  try {
-    const parsed = controlMessageSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = controlMessageSchema.safeParse(parseJson(raw));
+  return parsed.success ? parsed.data : null;
 }
 
 // ---- Redis ------------------------------------------------------------------------------

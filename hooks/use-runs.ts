@@ -7,6 +7,7 @@ import { RETRY_POLICIES, retryDelay } from "@/lib/backoff";
 import { isTerminal, runSchema, runsFeedEventSchemas, type Run, type RunsFeedEvent, type RunsFeedEventName } from "@/lib/events";
 import { SilenceDetector, silenceTimeout } from "@/lib/silence";
 import { apiUrls } from "@/lib/urls";
+import { parseJson } from "@/lib/json";
 
 export class FetchError extends Error {
   constructor(
@@ -67,13 +68,7 @@ const REFETCH_DELAY_MS = 200;
 const DEFAULT_HEARTBEAT_MS = 30_000;
 
 function parseFeedEvent(name: RunsFeedEventName, raw: string): RunsFeedEvent | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = runsFeedEventSchemas[name].safeParse(json);
+  const parsed = runsFeedEventSchemas[name].safeParse(parseJson(raw));
   // TypeScript cannot tie `name` to the schema it picked; the schema checked the data.
   return parsed.success ? ({ event: name, data: parsed.data } as RunsFeedEvent) : null;
 }

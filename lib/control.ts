@@ -29,6 +29,7 @@ import { SseConnection } from "./sse-connection";
 import { StreamFollower, type StreamEntry } from "./stream-follower";
 import { getSubscriber } from "./subscriber";
 import { parseCursor } from "./run-stream";
+import { parseJson } from "./json";
 
 /** Control messages a run keeps; a run gets a handful, this bounds a runaway client. */
 const CONTROL_STREAM_MAXLEN = 10_000;
@@ -117,13 +118,7 @@ class ControlFollower extends StreamFollower {
   }
 
   protected handle(entry: StreamEntry): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(entry.raw);
-    } catch {
-      json = undefined;
-    }
-    const parsed = controlMessageSchema.safeParse(json);
+    const parsed = controlMessageSchema.safeParse(parseJson(entry.raw));
     if (!parsed.success || parsed.data.run_id !== this.runId) {
       runLogger(this.runId).warn({ entry_id: entry.id }, "control stream: skipped a malformed control message");
       return;

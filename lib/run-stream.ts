@@ -26,6 +26,7 @@ import { RunCompletion, toSseEvents } from "./sse-events";
 import { StreamFollower, type StreamEntry } from "./stream-follower";
 import { compareStreamIds, isStreamId } from "./stream-ids";
 import { getSubscriber } from "./subscriber";
+import { parseJson } from "./json";
 
 /** The resume point: Last-Event-ID (EventSource sends it) or ?lastEventId=. 400 if malformed. */
 export function parseCursor(value: string | null): string | null {
@@ -146,13 +147,7 @@ class RunStream extends StreamFollower {
   }
 
   private validate(entry: StreamEntry): AgentMessage | null {
-    let json: unknown;
-    try {
-      json = JSON.parse(entry.raw);
-    } catch {
-      json = undefined;
-    }
-    const parsed = agentMessageSchema.safeParse(json);
+    const parsed = agentMessageSchema.safeParse(parseJson(entry.raw));
     const ok = parsed.success && parsed.data.run_id === this.runId && (!entry.channel || matchesChannel(entry.channel, parsed.data));
     if (!ok) {
       runLogger(this.runId).warn({ entry_id: entry.id, channel: entry.channel }, "skipped a malformed or misrouted message");

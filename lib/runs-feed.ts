@@ -16,6 +16,7 @@ import { componentLogger } from "./log";
 import { SseConnection } from "./sse-connection";
 import { isStreamId } from "./stream-ids";
 import { getSubscriber, type MessageHandler, type Unsubscribe } from "./subscriber";
+import { parseJson } from "./json";
 
 function send(connection: SseConnection, { event, data }: RunsFeedEvent): void {
   // The feed has its own vocabulary (runsFeedEventSchemas), not the run streams' SseEvent.
@@ -28,12 +29,7 @@ function send(connection: SseConnection, { event, data }: RunsFeedEvent): void {
  * script, not a status, or a message naming another run than its channel).
  */
 export function toRunStatusEvent(runId: string, payload: string): RunsFeedEvent | null {
-  let envelope: { id?: unknown; message?: unknown } | null;
-  try {
-    envelope = JSON.parse(payload) as { id?: unknown; message?: unknown } | null;
-  } catch {
-    return null;
-  }
+  const envelope = parseJson(payload) as { id?: unknown; message?: unknown } | null | undefined;
   if (typeof envelope?.id !== "string" || !isStreamId(envelope.id)) return null;
   const message = statusMessageSchema.safeParse(envelope.message);
   if (!message.success || message.data.run_id !== runId) return null;
@@ -42,13 +38,7 @@ export function toRunStatusEvent(runId: string, payload: string): RunsFeedEvent 
 }
 
 export function toRunChangedEvent(payload: string): RunsFeedEvent | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload);
-  } catch {
-    return null;
-  }
-  const parsed = runsFeedEventSchemas.run_changed.safeParse(json);
+  const parsed = runsFeedEventSchemas.run_changed.safeParse(parseJson(payload));
   return parsed.success ? { event: "run_changed", data: parsed.data } : null;
 }
 

@@ -10,6 +10,7 @@ import {
   type SseEvent,
   type VariationStatus,
 } from "./events";
+import { parseJson } from "./json";
 
 export function toSseEvents(message: AgentMessage): SseEvent[] {
   const base = {
@@ -54,12 +55,8 @@ export type ParseResult =
 
 /** Parse one raw agent message (a Redis payload or a stdout line). Never throws. */
 export function parseAgentMessage(raw: string): ParseResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { ok: false, reason: "not JSON" };
-  }
+  const json = parseJson(raw);
+  if (json === undefined) return { ok: false, reason: "not JSON" };
   const result = agentMessageSchema.safeParse(json);
   if (!result.success) return { ok: false, reason: `schema: ${describeZodError(result.error)}` };
   return { ok: true, message: result.data };

@@ -9,6 +9,7 @@
 import { retryDelay, type RetryPolicy } from "./backoff";
 import { SSE_EVENT_NAMES, sseEventSchemas, type SseEvent } from "./events";
 import { SilenceDetector, silenceTimeout } from "./silence";
+import { parseJson } from "./json";
 
 export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "lost" | "closed";
 
@@ -163,13 +164,7 @@ export class StreamClient {
   private receive(name: SseEvent["event"], message: MessageEvent<string>): void {
     this.silence.heard();
     if (message.lastEventId) this.lastEventId = message.lastEventId;
-    let json: unknown;
-    try {
-      json = JSON.parse(message.data);
-    } catch {
-      json = undefined;
-    }
-    const parsed = sseEventSchemas[name].safeParse(json);
+    const parsed = sseEventSchemas[name].safeParse(parseJson(message.data));
     if (!parsed.success) return this.callbacks.rejected();
     const event = { event: name, data: parsed.data } as SseEvent;
     if (event.event === "heartbeat") return;

@@ -16,6 +16,7 @@ import { rootLogger, runLogger } from "./log";
 import { getRedis } from "./redis";
 import { MAX_BUFFERED_BYTES, type SseConnection } from "./sse-connection";
 import { compareStreamIds, isStreamId } from "./stream-ids";
+import { parseJson } from "./json";
 
 const PAGE_SIZE = 1_000;
 
@@ -28,13 +29,9 @@ export interface StreamEntry {
 
 /** A published payload: {"id", "message"}. Null for anything else (not published by a script). */
 export function parseEnvelope(channel: string, payload: string): StreamEntry | null {
-  try {
-    const parsed = JSON.parse(payload) as { id?: unknown; message?: unknown };
-    if (typeof parsed.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
-    return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
-  } catch {
-    return null;
-  }
+  const parsed = parseJson(payload) as { id?: unknown; message?: unknown } | null | undefined;
+  if (typeof parsed?.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
+  return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
 }
 
 /**
@@ -97,9 +94,8 @@ export abstract class StreamFollower {
     for (;;) {
       const start = this.lastSent ? `(${this.lastSent}` : "-";
       const page = await getRedis().xrange(this.streamKey, start, "+", "COUNT", PAGE_SIZE);
-      this.connection.batch(() => {
-        for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
-      });
+      // One socket write for the page: the connection gathers whatever a tick writes.
+      for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
       if (page.length < PAGE_SIZE || this.connection.closed) return;
       await this.connection.waitForRoom();
     }
