@@ -56,10 +56,8 @@ describe("SSE connection open and close lines", () => {
     const connection = new SseConnection(new AbortController().signal, { backend: "kubectl", runId: RUN_ID, logger: createLogger(destination, "info") });
     connection.start("kubectl", 60_000); // stream_open: a keep-alive, not an event delivered
     connection.sendEvents([output(1), output(2)]);
-    connection.batch(() => {
-      connection.sendEvents([output(3)]);
-      connection.sendFrame("agent_liveness", { run_id: RUN_ID, variation_id: "var-1", alive: true, last_seen: null });
-    });
+    connection.sendEvents([output(3)]);
+    connection.sendFrame("agent_liveness", { run_id: RUN_ID, variation_id: "var-1", alive: true, last_seen: null });
     await new Promise((resolve) => setTimeout(resolve, 60));
     connection.close();
     connection.sendEvents([output(4)]); // after the close: not sent, not counted

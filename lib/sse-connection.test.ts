@@ -51,7 +51,7 @@ describe("SseConnection write coalescing", () => {
     for (let i = 1; i <= 3; i++) connection.sendEvents([output(i)]);
     await nextTick();
     connection.sendFrame("agent_output", output(4).data);
-    connection.batch(() => connection.sendEvents([output(5), output(6)]));
+    connection.sendEvents([output(5), output(6)]);
     await nextTick();
     connection.close();
     const chunks = (await reading).slice(1);

@@ -181,14 +181,6 @@ export class SseConnection {
   }
 
   /**
-   * Run `fn` with its writes in one chunk (up to MAX_CHUNK_BYTES). Every write of a tick is
-   * gathered anyway (see write()); kept so a replayed page reads as one unit where it is sent.
-   */
-  batch(fn: () => void): void {
-    fn();
-  }
-
-  /**
    * Gather `chunk` into this tick's pending chunk, enqueued once when the tick ends: a burst of
    * 1,000 events costs one socket write, not 1,000. Pending bytes count towards the slow-viewer
    * limit like queued ones.
