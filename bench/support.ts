@@ -30,7 +30,7 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const port = await freePort();
   const app: ChildProcess = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
+    env: { ...process.env, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
     stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}`;

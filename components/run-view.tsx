@@ -25,8 +25,20 @@ function lastEnd(times: (string | null)[]): string | null {
 /**
  * `serverBackend`: NEXT_PUBLIC_STREAMING_BACKEND as the server read it; the browser may override
  * it. `ackTimeoutMs`: how long a pause/resume/stop may wait for its acknowledgement.
+ * `canControl`: the visitor is an admin (or sign-in is off); a viewer gets no buttons that
+ * could only answer 403.
  */
-export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string; serverBackend: StreamingBackend; ackTimeoutMs: number }) {
+export function RunView({
+  runId,
+  serverBackend,
+  ackTimeoutMs,
+  canControl,
+}: {
+  runId: string;
+  serverBackend: StreamingBackend;
+  ackTimeoutMs: number;
+  canControl: boolean;
+}) {
   const { data: run, error, mutate } = useRun(runId);
   const backend = useStreamingBackend(serverBackend);
   const stream = useAgentStream(runId, { backend, variations: run?.variations, onRunComplete: () => void mutate() });
@@ -44,7 +56,19 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
   if (error) {
     return (
       <div role="alert" data-testid="run-error" className="rounded-lg border border-red-200 bg-red-50 p-4 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
-        {error.status === 404 ? `Run ${runId} was not found. It may have expired or never existed.` : `Could not load run ${runId}: ${error.message}`}
+        {error.status === 404 ? (
+          `Run ${runId} was not found. It may have expired or never existed.`
+        ) : error.status === 401 ? (
+          <>
+            Your session has ended.{" "}
+            <a className="underline" href={`/signin?next=${encodeURIComponent(`/runs/${runId}`)}`}>
+              Sign in again
+            </a>{" "}
+            to watch this run.
+          </>
+        ) : (
+          `Could not load run ${runId}: ${error.message}`
+        )}
       </div>
     );
   }
@@ -104,7 +128,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
             <Elapsed from={run.created_at} to={complete ? lastEnd(stream.order.map((id) => stream.variations[id]?.endedAt ?? null)) ?? run.created_at : null} testId="run-duration" />
           </p>
         )}
-        {!complete && open.length > 0 && (
+        {canControl && !complete && open.length > 0 && (
           <RunControls
             anyPaused={open.some((id) => stream.variations[id]?.status === "paused")}
             onAction={(action) => void control.send(action)}
@@ -122,7 +146,7 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
                 Winner: <span className="font-mono font-semibold">{winner}</span>
               </>
             ) : (
-              "No winner selected yet: pick the variation you prefer with “Select as winner”."
+              canControl ? "No winner selected yet: pick the variation you prefer with “Select as winner”." : "No winner selected yet."
             )}
           </p>
         )}
@@ -177,10 +201,12 @@ export function RunView({ runId, serverBackend, ackTimeoutMs }: { runId: string;
               agent={agents.get(id) ?? null}
               controlFailure={state.failure}
               controls={
-                <VariationControls variationId={id} status={variation.status} control={state} onAction={(action) => void control.send(action, id)} />
+                canControl ? (
+                  <VariationControls variationId={id} status={variation.status} control={state} onAction={(action) => void control.send(action, id)} />
+                ) : null
               }
               winner={
-                run ? (
+                run && canControl ? (
                   <SelectWinnerButton runId={runId} variationId={id} runComplete={complete} winner={winner} onSelected={(updated) => void mutate(updated, { revalidate: false })} />
                 ) : null
               }

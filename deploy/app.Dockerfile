@@ -38,4 +38,6 @@ RUN mkdir -p .data && chown 1000:1000 .data
 USER 1000:1000
 EXPOSE 3000
 # next start reads PORT; 0.0.0.0 so the pod is reachable (npm start's HOST applies to npm start only).
+# HOST tells the app it is reachable from outside: it then insists on RUNWATCH_AUTH=token (or an explicit none).
+ENV HOST=0.0.0.0
 CMD ["node", "node_modules/next/dist/bin/next", "start", "-H", "0.0.0.0"]

@@ -42,6 +42,22 @@ const serverEnvSchema = z.object({
   /** How long the page waits for an agent to acknowledge pause/resume/stop before saying it did not. */
   CONTROL_ACK_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /**
+   * The address the app is bound to (`next start -H`; npm start passes HOST to both). Decides
+   * whether RUNWATCH_AUTH may default to none: unset counts as every interface, which is what
+   * a bare `next start` binds.
+   */
+  HOST: optionalString,
+  /** none: no sign-in (everyone is an admin); token: viewer/admin tokens (lib/auth.ts). */
+  RUNWATCH_AUTH: z.preprocess((value) => (value === "" ? undefined : value), z.enum(["none", "token"]).optional()),
+  /** Lets a browser or script watch runs (RUNWATCH_AUTH=token). */
+  RUNWATCH_VIEWER_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "at least 16 characters").optional()),
+  /** Lets a browser or script also start, control and judge runs (RUNWATCH_AUTH=token). */
+  RUNWATCH_ADMIN_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "at least 16 characters").optional()),
+  /** Key that signs session cookies; unset: derived from the two tokens. */
+  RUNWATCH_SESSION_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(32, "at least 32 characters").optional()),
+  /** How long a browser stays signed in. */
+  RUNWATCH_SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   /** Where agent stdout/stderr logs are kept. */
   RUNWATCH_DATA_DIR: z.string().default(path.join(process.cwd(), ".data")),
   /**
@@ -77,6 +93,7 @@ export function serverEnv(): ServerEnv {
       path: ["KUBE_AGENT_IMAGE"],
     })
     .superRefine((env, ctx) => {
+      for (const { path, message } of authEnvIssues(env)) ctx.addIssue({ code: "custom", path: [path], message });
       for (const { path, message } of redisEnvIssues(env)) ctx.addIssue({ code: "custom", path: [path], message });
       if (!redisTargetOf(env)) {
         ctx.addIssue({
@@ -93,6 +110,32 @@ export function serverEnv(): ServerEnv {
   }
   cached = result.data;
   return cached;
+}
+
+/** Loopback addresses only: "localhost" and 127.x, ::1. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** RUNWATCH_AUTH, or its default: none on a loopback address, token when tokens are given. */
+export function authMode(env: Pick<ServerEnv, "RUNWATCH_AUTH" | "HOST" | "RUNWATCH_ADMIN_TOKEN" | "RUNWATCH_VIEWER_TOKEN"> = serverEnv()): "none" | "token" {
+  if (env.RUNWATCH_AUTH) return env.RUNWATCH_AUTH;
+  if (env.RUNWATCH_ADMIN_TOKEN || env.RUNWATCH_VIEWER_TOKEN) return "token";
+  return isLoopbackHost(env.HOST) ? "none" : "token";
+}
+
+function authEnvIssues(env: Pick<ServerEnv, "RUNWATCH_AUTH" | "HOST" | "RUNWATCH_ADMIN_TOKEN" | "RUNWATCH_VIEWER_TOKEN">): { path: string; message: string }[] {
+  if (authMode(env) === "none") return [];
+  if (env.RUNWATCH_ADMIN_TOKEN && env.RUNWATCH_VIEWER_TOKEN) {
+    return env.RUNWATCH_ADMIN_TOKEN === env.RUNWATCH_VIEWER_TOKEN
+      ? [{ path: "RUNWATCH_VIEWER_TOKEN", message: "must differ from RUNWATCH_ADMIN_TOKEN" }]
+      : [];
+  }
+  const why = env.RUNWATCH_AUTH
+    ? "RUNWATCH_AUTH=token"
+    : `the app is bound to ${env.HOST ?? "every interface (HOST is unset)"}, not to localhost, so it will not run without sign-in unless RUNWATCH_AUTH=none says so`;
+  return [{ path: env.RUNWATCH_ADMIN_TOKEN ? "RUNWATCH_VIEWER_TOKEN" : "RUNWATCH_ADMIN_TOKEN", message: `RUNWATCH_ADMIN_TOKEN and RUNWATCH_VIEWER_TOKEN must both be set: ${why}` }];
 }
 
 /** The Redis deployment this server uses (validated by serverEnv()). */

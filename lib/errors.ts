@@ -7,6 +7,7 @@ import { ZodError } from "zod";
 const STATUS_BY_CODE = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -41,7 +42,7 @@ export class ApiError extends Error {
         status: this.status,
         headers: {
           ...(this.retryAfterSeconds ? { "Retry-After": String(this.retryAfterSeconds) } : {}),
-          ...(this.status === 401 ? { "WWW-Authenticate": 'Bearer realm="runwatch-agents"' } : {}),
+          ...(this.status === 401 ? { "WWW-Authenticate": 'Bearer realm="runwatch"' } : {}),
         },
       },
     );

@@ -277,6 +277,13 @@ export const agentEventsRequestSchema = z.object({
 
 export const selectWinnerRequestSchema = z.object({ winning_variation_id: variationIdSchema });
 
+/** POST /api/v1/session: sign in with the viewer or admin token. */
+export const signInRequestSchema = z.object({ token: z.string().min(1, "the token is required").max(1024) });
+
+/** GET/POST /api/v1/session. */
+export const sessionSchema = z.object({ auth: z.enum(["none", "token"]), role: z.enum(["viewer", "admin"]).nullable() });
+export type Session = z.infer<typeof sessionSchema>;
+
 /** Events of GET /api/v1/stream: what changed across all runs. */
 export const runsFeedEventSchemas = {
   /** A variation of some run published a status. */

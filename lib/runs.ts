@@ -3,7 +3,7 @@
  * agents update when they publish a status (see lib/publish.ts).
  */
 import "server-only";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hashAgentToken, newAgentToken } from "./agent-tokens";
 import { channels, keys } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
@@ -37,13 +37,14 @@ export interface NewRun {
 }
 
 export async function createRun(request: CreateRunRequest): Promise<NewRun> {
+  const runId = newRunId();
   const run: NewRun = {
-    runId: newRunId(),
+    runId,
     prompt: request.prompt,
     agents: request.agents,
     variationIds: variationIds(request.agents.length),
     createdAt: new Date().toISOString(),
-    agentToken: newAgentToken(),
+    agentToken: newAgentToken(runId),
   };
   const { RUN_TTL_SECONDS, RUN_STREAM_MAXLEN } = serverEnv();
   const redis = getRedis();
@@ -101,34 +102,6 @@ export async function getRun(runId: string): Promise<Run | null> {
 export async function requireRun(runId: string): Promise<Run> {
   const run = await getRun(requireRunId(runId));
   if (!run) throw new ApiError("not_found", `Run ${runId} not found`);
-  return run;
-}
-
-/** 256 random bits, URL-safe. */
-function newAgentToken(): string {
-  return `rwa_${randomBytes(32).toString("base64url")}`;
-}
-
-function hashAgentToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
-
-/**
- * 401 unless `authorization` is "Bearer <this run's agent token>". The run is checked to exist
- * first (404), which an agent needs to tell "run expired" from "wrong token". A viewer has no
- * token, so a viewer cannot publish or read control messages.
- */
-export async function requireAgentToken(runId: string, authorization: string | null): Promise<Run> {
-  const id = requireRunId(runId);
-  const [run, stored] = await Promise.all([getRun(id), getRedis().hget(keys.runMeta(id), "agent_token_sha256")]);
-  if (!run) throw new ApiError("not_found", `Run ${runId} not found`);
-  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!presented) throw new ApiError("unauthorized", "This route is for the run's agents: send Authorization: Bearer <agent token> (returned as agent_token when the run was created)");
-  const expected = Buffer.from(stored ?? "", "hex");
-  const actual = createHash("sha256").update(presented).digest();
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-    throw new ApiError("unauthorized", "The agent token is not valid for this run");
-  }
   return run;
 }
 

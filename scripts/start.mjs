@@ -56,11 +56,16 @@ async function waitForHealth(url, timeoutMs) {
 
 async function startDemoRunIfEmpty(baseUrl) {
   if (process.env.RUNWATCH_START_DEMO === "0" || flag("--no-demo")) return;
-  const { runs } = await (await fetch(`${baseUrl}/api/v1/runs`)).json();
+  // With RUNWATCH_AUTH=token the demo run is started as the admin; without the token, no demo.
+  const admin = process.env.RUNWATCH_ADMIN_TOKEN;
+  const auth = admin ? { Authorization: `Bearer ${admin}` } : {};
+  const list = await fetch(`${baseUrl}/api/v1/runs`, { headers: auth });
+  if (list.status === 401) return log("sign-in is on: set RUNWATCH_ADMIN_TOKEN in npm start's environment for a demo run");
+  const { runs } = await list.json();
   if (runs.length > 0) return;
   const response = await fetch(`${baseUrl}/api/v1/runs`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...auth },
     body: JSON.stringify({ prompt: "Add retry with exponential backoff to our HTTP client, with tests.", variations: 3, agent: "demo" }),
   });
   if (!response.ok) throw new Error(`could not create the demo run: ${response.status} ${await response.text()}`);
@@ -75,7 +80,8 @@ async function main() {
   if (!flag("--no-install")) ensureNodeModules();
   if (!(await isPortFree(port, host))) throw new Error(`port ${port} is in use: stop what runs there or set PORT to another port`);
 
-  const env = { ...process.env, PORT: String(port), RUNWATCH_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
+  // HOST too: the app lets RUNWATCH_AUTH default to none only on a loopback address (lib/env.ts).
+  const env = { ...process.env, HOST: host, PORT: String(port), RUNWATCH_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   // Sentinel or Cluster: the Redis is the user's, whatever REDIS_URL says (then only credentials).
   const ownRedis = env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES;
   if (!env.REDIS_URL && !ownRedis) {

@@ -39,7 +39,7 @@ export class AppServer {
     const redis = options.redisUrl ? null : await startRedis({ dir: path.join(dir, "redis"), persistent: false });
     const redisUrl = options.redisUrl ?? redis!.url;
     const port = await freePort();
-    const fullEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", REDIS_URL: redisUrl, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), ...env };
+    const fullEnv = { ...process.env, HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", REDIS_URL: redisUrl, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), ...env };
     return new AppServer(port, fullEnv, redis, dir);
   }
 

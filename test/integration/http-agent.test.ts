@@ -132,7 +132,7 @@ describe("who may publish", () => {
     ...extra,
   });
 
-  it("refuses a missing or wrong token with 401 and publishes nothing", async () => {
+  it("refuses a missing or wrong token with 401, another run's with 403, and publishes nothing", async () => {
     const run = await startRun({ prompt: "Tokens", agents: ["demo-http"] });
     const other = await startRun({ prompt: "Other", agents: ["demo-http"] });
     const missing = await postEvents(run.runId, { messages: [message(run.runId, 900)] });
@@ -142,13 +142,13 @@ describe("who may publish", () => {
     const wrong = await postEvents(run.runId, { messages: [message(run.runId, 901)] }, "rwa_not-the-token");
     expect(wrong.status).toBe(401);
     const otherRunsToken = await postEvents(run.runId, { messages: [message(run.runId, 902)] }, other.agentToken);
-    expect(otherRunsToken.status).toBe(401);
-    for (const token of [undefined, "rwa_not-the-token", other.agentToken]) {
+    expect(otherRunsToken.status).toBe(403);
+    for (const [token, status] of [[undefined, 401], ["rwa_not-the-token", 401], [other.agentToken, 403]] as const) {
       const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
       const stream = await controlStreamRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/control/stream`, { headers }), { params: Promise.resolve({ runId: run.runId }) });
-      expect(stream.status, String(token)).toBe(401);
+      expect(stream.status, String(token)).toBe(status);
       const beat = await heartbeatRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/heartbeat`, { method: "POST", headers, body: JSON.stringify({ variation_id: "var-1" }) }), { params: Promise.resolve({ runId: run.runId }) });
-      expect(beat.status, String(token)).toBe(401);
+      expect(beat.status, String(token)).toBe(status);
     }
     const unknownVariation = await heartbeatRoute(
       new Request(`http://localhost/api/v1/runs/${run.runId}/heartbeat`, { method: "POST", headers: { Authorization: `Bearer ${run.agentToken}` }, body: JSON.stringify({ variation_id: "var-7" }) }),

@@ -33,8 +33,8 @@ beforeAll(async () => {
 
 type Families = Map<string, MetricFamily>;
 
-async function scrape(route: () => Promise<Response> = metricsRoute): Promise<Families> {
-  const response = await route();
+async function scrape(route: (request: Request) => Promise<Response> = metricsRoute): Promise<Families> {
+  const response = await route(new Request("http://localhost/api/metrics"));
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   return parsePrometheusText(await response.text());

@@ -22,7 +22,7 @@ const data = (e: EventSourceMessage) => JSON.parse(e.data) as { variation_id: st
 
 describe("runs mixing presets", () => {
   it("GET /api/v1/presets lists the demo and the file's presets, without their env", async () => {
-    const response = presetsRoute();
+    const response = presetsRoute(new Request("http://localhost/api/v1/presets"));
     const { presets } = (await response.json()) as { presets: { name: string; kind: string; transport: string }[] };
     expect(presets.map((p) => p.name)).toEqual(["demo", "echo", "echo-http", "demo-http"]);
     expect(presets.find((p) => p.name === "echo")).toEqual({ name: "echo", description: expect.any(String), kind: "command", transport: "redis" });
@@ -34,7 +34,7 @@ describe("runs mixing presets", () => {
     const response = await post({ prompt, agents: ["echo", "demo"] });
     expect(response.status).toBe(202);
     const { run_id: runId, agent_token } = (await response.json()) as { run_id: string; agent_token: string };
-    expect(agent_token).toMatch(/^rwa_[A-Za-z0-9_-]{43}$/);
+    expect(agent_token).toMatch(new RegExp(`^rwa_${runId}\\.[A-Za-z0-9_-]{43}$`));
     const { reader } = await openStream(runId);
     await reader!.waitForEvents(1, (e) => e.event === "run_complete", 30_000);
 

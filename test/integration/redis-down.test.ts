@@ -75,7 +75,7 @@ describe("when Redis is down", () => {
     expect(body).toMatchObject({ ok: false, redis: "down" });
     expect(body.reason).toMatch(/Redis is unreachable/);
 
-    const list = await listRuns();
+    const list = await listRuns(new Request("http://localhost/api/v1/runs"));
     expect(list.status).toBe(503);
     expect((await list.json()).error).toMatchObject({ code: "redis_unavailable", message: expect.stringMatching(/Redis is unavailable/) });
 

@@ -113,7 +113,7 @@ describe("GET /api/v1/runs", () => {
     const older = await newRun(1);
     await new Promise((r) => setTimeout(r, 5));
     const newer = await newRun(2);
-    const { runs } = await (await listRuns()).json();
+    const { runs } = await (await listRuns(new Request("http://localhost/api/v1/runs"))).json();
     const ids = runs.map((r: { run_id: string }) => r.run_id);
     expect(ids.indexOf(newer.runId)).toBeLessThan(ids.indexOf(older.runId));
     expect(runs.find((r: { run_id: string }) => r.run_id === newer.runId)).toMatchObject({

@@ -25,7 +25,7 @@ const select = (runId: string, body: string) =>
   selectRoute(new Request(`http://localhost/api/v1/runs/${runId}/select`, { method: "POST", body, headers: { "Content-Type": "application/json" } }), runParams(runId));
 const selectJson = (runId: string, variationId: string) => select(runId, JSON.stringify({ winning_variation_id: variationId }));
 const fetchRun = async (runId: string): Promise<Run> => (await getRunRoute(new Request("http://localhost"), runParams(runId))).json();
-const fetchList = async (): Promise<Run[]> => (await (await listRunsRoute()).json()).runs;
+const fetchList = async (): Promise<Run[]> => (await (await listRunsRoute(new Request("http://localhost/api/v1/runs"))).json()).runs;
 
 /** A run whose variations all published `completed`. */
 async function completedRun(variations = 2) {

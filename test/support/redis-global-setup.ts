@@ -11,6 +11,8 @@ export default async function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-test-redis-"));
   const redis = await startRedis({ dir, persistent: false });
   process.env.REDIS_URL = redis.url;
+  // Route handlers run in this process as if bound to localhost: RUNWATCH_AUTH defaults to none.
+  process.env.HOST ??= "127.0.0.1";
   process.env.SSE_HEARTBEAT_MS ??= "250";
   process.env.DEMO_AGENT_SPEED ??= "40";
   process.env.MAX_RUNNING_AGENTS ??= "8";

@@ -1,3 +1,4 @@
+import { requireAdmin, requireViewer } from "@/lib/auth";
 import { serverEnv } from "@/lib/env";
 import { toErrorResponse } from "@/lib/errors";
 import { createRunRequestSchema, type CreateRunResponse } from "@/lib/events";
@@ -11,6 +12,7 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   try {
+    requireAdmin(request);
     const input = createRunRequestSchema.parse(await readJsonBody(request));
     const run = await startRun(input);
     const body: CreateRunResponse = {
@@ -24,8 +26,9 @@ export async function POST(request: Request) {
   }
 }
 
-export async function GET() {
+export async function GET(request: Request) {
   try {
+    requireViewer(request);
     return Response.json({ runs: await listRuns() });
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs");

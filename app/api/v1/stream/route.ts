@@ -1,3 +1,4 @@
+import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
 import { openRunsFeed } from "@/lib/runs-feed";
 
@@ -10,6 +11,7 @@ export const dynamic = "force-dynamic";
  */
 export async function GET(request: Request) {
   try {
+    requireViewer(request);
     return await openRunsFeed(request.signal);
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/stream");

@@ -1,3 +1,4 @@
+import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
 import type { RunRouteContext } from "@/lib/http";
 import { requireRun } from "@/lib/runs";
@@ -5,8 +6,9 @@ import { requireRun } from "@/lib/runs";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export async function GET(_request: Request, { params }: RunRouteContext) {
+export async function GET(request: Request, { params }: RunRouteContext) {
   try {
+    requireViewer(request);
     const { runId } = await params;
     return Response.json(await requireRun(runId));
   } catch (error) {

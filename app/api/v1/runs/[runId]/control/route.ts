@@ -1,3 +1,4 @@
+import { requireAdmin } from "@/lib/auth";
 import { sendControl } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { controlRequestSchema } from "@/lib/events";
@@ -13,6 +14,7 @@ export const dynamic = "force-dynamic";
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    requireAdmin(request);
     const { runId } = await params;
     const input = controlRequestSchema.parse(await readJsonBody(request));
     return Response.json(await sendControl(runId, input), { status: 202 });

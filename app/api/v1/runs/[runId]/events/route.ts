@@ -1,7 +1,7 @@
+import { requireAgent } from "@/lib/auth";
 import { publishBatch, validateBatch } from "@/lib/agent-events";
 import { toErrorResponse } from "@/lib/errors";
 import { readJsonBody, type RunRouteContext } from "@/lib/http";
-import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -16,7 +16,7 @@ const MAX_EVENTS_BODY_BYTES = 4 * 1024 * 1024;
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
     const { runId } = await params;
-    const run = await requireAgentToken(runId, request.headers.get("authorization"));
+    const run = await requireAgent(request, runId);
     const messages = validateBatch(run, await readJsonBody(request, MAX_EVENTS_BODY_BYTES));
     return Response.json({ published: await publishBatch(run, messages) });
   } catch (error) {

@@ -1,9 +1,9 @@
+import { requireAgent } from "@/lib/auth";
 import { z } from "zod";
 import { recordHeartbeat } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { variationIdSchema } from "@/lib/ids";
 import { readJsonBody, type RunRouteContext } from "@/lib/http";
-import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,7 +14,7 @@ const heartbeatRequestSchema = z.object({ variation_id: variationIdSchema });
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
     const { runId } = await params;
-    const run = await requireAgentToken(runId, request.headers.get("authorization"));
+    const run = await requireAgent(request, runId);
     const { variation_id } = heartbeatRequestSchema.parse(await readJsonBody(request));
     await recordHeartbeat(run, variation_id);
     return new Response(null, { status: 204 });

@@ -1,3 +1,4 @@
+import { requireAdmin } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
 import { selectWinnerRequestSchema } from "@/lib/events";
 import { readJsonBody, type RunRouteContext } from "@/lib/http";
@@ -9,6 +10,7 @@ export const dynamic = "force-dynamic";
 /** Record the run's winning variation (once the run is complete); answers the updated run. */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    requireAdmin(request);
     const { runId } = await params;
     const { winning_variation_id } = selectWinnerRequestSchema.parse(await readJsonBody(request));
     return Response.json({ run: await selectWinner(runId, winning_variation_id) });

@@ -1,3 +1,4 @@
+import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
 import type { RunRouteContext } from "@/lib/http";
 import { openLogRunStream } from "@/lib/log-stream";
@@ -11,6 +12,7 @@ export const dynamic = "force-dynamic";
  */
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
+    requireViewer(request);
     const { runId } = await params;
     return await openLogRunStream(runId, request.signal);
   } catch (error) {

@@ -1,7 +1,7 @@
+import { requireAgent } from "@/lib/auth";
 import { openControlStream } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import type { RunRouteContext } from "@/lib/http";
-import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     const { runId } = await params;
-    const run = await requireAgentToken(runId, request.headers.get("authorization"));
+    const run = await requireAgent(request, runId);
     const url = new URL(request.url);
     const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
     return await openControlStream(run, url.searchParams.get("variation_id"), request.signal, lastEventId);
