@@ -1,7 +1,8 @@
 import { serverEnv } from "@/lib/env";
 import { toErrorResponse } from "@/lib/errors";
-import { createRunRequestSchema, type CreateRunResponse } from "@/lib/events";
+import type { CreateRunResponse } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
+import { parseCreateRunRequest } from "@/lib/limits";
 import { startRun } from "@/lib/orchestrator";
 import { listRuns } from "@/lib/runs";
 import { streamUrl } from "@/lib/urls";
@@ -11,7 +12,7 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   try {
-    const input = createRunRequestSchema.parse(await readJsonBody(request));
+    const input = parseCreateRunRequest(await readJsonBody(request));
     const run = await startRun(input);
     const body: CreateRunResponse = {
       run_id: run.runId,

@@ -1,5 +1,5 @@
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { requireRun } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 
 export async function GET(_request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     return Response.json(await requireRun(runId));
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]");

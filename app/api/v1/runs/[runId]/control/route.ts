@@ -1,7 +1,7 @@
 import { sendControl } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { controlRequestSchema } from "@/lib/events";
-import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const input = controlRequestSchema.parse(await readJsonBody(request));
     return Response.json(await sendControl(runId, input), { status: 202 });
   } catch (error) {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { recordHeartbeat } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { variationIdSchema } from "@/lib/ids";
-import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
 import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -13,7 +13,7 @@ const heartbeatRequestSchema = z.object({ variation_id: variationIdSchema });
 /** An agent over HTTP says it is alive (Authorization: Bearer <agent token>). 204. */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const run = await requireAgentToken(runId, request.headers.get("authorization"));
     const { variation_id } = heartbeatRequestSchema.parse(await readJsonBody(request));
     await recordHeartbeat(run, variation_id);

@@ -1,6 +1,6 @@
 import { toErrorResponse } from "@/lib/errors";
 import { selectWinnerRequestSchema } from "@/lib/events";
-import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
 import { selectWinner } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 /** Record the run's winning variation (once the run is complete); answers the updated run. */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const { winning_variation_id } = selectWinnerRequestSchema.parse(await readJsonBody(request));
     return Response.json({ run: await selectWinner(runId, winning_variation_id) });
   } catch (error) {

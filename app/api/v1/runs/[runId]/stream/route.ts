@@ -1,5 +1,5 @@
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { openLogRunStream } from "@/lib/log-stream";
 
 export const runtime = "nodejs";
@@ -11,7 +11,7 @@ export const dynamic = "force-dynamic";
  */
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     return await openLogRunStream(runId, request.signal);
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]/stream");

@@ -1,6 +1,6 @@
 import { openControlStream } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
  */
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const run = await requireAgentToken(runId, request.headers.get("authorization"));
     const url = new URL(request.url);
     const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");

@@ -1,5 +1,5 @@
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { openRedisRunStream } from "@/lib/run-stream";
 
 export const runtime = "nodejs";
@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
  */
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const lastEventId = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("lastEventId");
     return await openRedisRunStream(runId, request.signal, lastEventId);
   } catch (error) {
