@@ -37,6 +37,18 @@ const serverEnvSchema = z.object({
   MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** At least 100: the agent runtime (agent/transport.ts) sends batches of up to 100 messages. */
   MAX_EVENTS_BATCH: z.coerce.number().int().min(100).max(10_000).default(MAX_EVENTS_BATCH),
+  /**
+   * Requests per credential or client address (lib/rate-limit.ts) in each window of
+   * RATE_LIMIT_WINDOW_SECONDS; 0 turns that limit off.
+   */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_RUN_CREATION: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_CONTROL: z.coerce.number().int().min(0).default(120),
+  /**
+   * Per run, since its agents share its token; generous, because each agent posts its next
+   * batch as soon as the last is answered, and a 429 only delays its messages.
+   */
+  RATE_LIMIT_AGENT: z.coerce.number().int().min(0).default(12_000),
   /** Every Redis key of a run expires this long after its last message (its end). */
   RUN_TTL_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_RUN_TTL_SECONDS),
   /** Messages a run's stream keeps (XADD MAXLEN ~); older ones are trimmed. */

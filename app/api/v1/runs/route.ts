@@ -4,6 +4,7 @@ import type { CreateRunResponse } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
 import { parseCreateRunRequest } from "@/lib/limits";
 import { startRun } from "@/lib/orchestrator";
+import { enforceRateLimit } from "@/lib/rate-limit";
 import { listRuns } from "@/lib/runs";
 import { streamUrl } from "@/lib/urls";
 
@@ -12,6 +13,7 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   try {
+    await enforceRateLimit("run_creation", request, "POST /api/v1/runs");
     const input = parseCreateRunRequest(await readJsonBody(request));
     const run = await startRun(input);
     const body: CreateRunResponse = {

@@ -2,6 +2,7 @@ import { sendControl } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { controlRequestSchema } from "@/lib/events";
 import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
+import { enforceRateLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -13,6 +14,7 @@ export const dynamic = "force-dynamic";
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    await enforceRateLimit("control", request, "POST /api/v1/runs/[runId]/control");
     const runId = await runIdParam(params);
     const input = controlRequestSchema.parse(await readJsonBody(request));
     return Response.json(await sendControl(runId, input), { status: 202 });

@@ -2,6 +2,7 @@ import { publishBatch, validateBatch } from "@/lib/agent-events";
 import { toErrorResponse } from "@/lib/errors";
 import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
 import { eventsBodyLimit } from "@/lib/limits";
+import { enforceRateLimit } from "@/lib/rate-limit";
 import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -13,6 +14,7 @@ export const dynamic = "force-dynamic";
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    await enforceRateLimit("agent", request, "POST /api/v1/runs/[runId]/events");
     const runId = await runIdParam(params);
     const run = await requireAgentToken(runId, request.headers.get("authorization"));
     const messages = validateBatch(run, await readJsonBody(request, eventsBodyLimit()));

@@ -3,6 +3,7 @@ import { recordHeartbeat } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { variationIdSchema } from "@/lib/ids";
 import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
+import { enforceRateLimit } from "@/lib/rate-limit";
 import { requireAgentToken } from "@/lib/runs";
 
 export const runtime = "nodejs";
@@ -13,6 +14,7 @@ const heartbeatRequestSchema = z.object({ variation_id: variationIdSchema });
 /** An agent over HTTP says it is alive (Authorization: Bearer <agent token>). 204. */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    await enforceRateLimit("agent", request, "POST /api/v1/runs/[runId]/heartbeat");
     const runId = await runIdParam(params);
     const run = await requireAgentToken(runId, request.headers.get("authorization"));
     const { variation_id } = heartbeatRequestSchema.parse(await readJsonBody(request));
