@@ -8,6 +8,11 @@ import { defineConfig, devices } from "@playwright/test";
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const KUBECTL_PORT = Number(process.env.E2E_KUBECTL_PORT ?? PORT + 1);
 const CI = Boolean(process.env.CI);
+// Specs create runs and post controls from 127.0.0.1 far faster than a person would. Also on
+// process.env, for the servers specs start themselves (e2e/support/app-server.ts).
+const RATE_LIMITS = Object.fromEntries(
+  ["RATE_LIMIT_RUN_CREATION", "RATE_LIMIT_CONTROL", "RATE_LIMIT_AGENT", "RATE_LIMIT_SIGN_IN"].map((name) => [name, (process.env[name] ??= "1000000")]),
+);
 
 const chromium = {
   ...devices["Desktop Chrome"],
@@ -35,7 +40,7 @@ function webServer(port: number, backend: "redis" | "kubectl") {
     // A few times faster than a human would watch, still slow enough to see streaming.
     // The redis server leaves NEXT_PUBLIC_STREAMING_BACKEND empty: unset must mean redis.
     // LOG_LEVEL warn: one info line per SSE connection would bury the test output.
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend === "redis" ? "" : backend },
+    env: { ...RATE_LIMITS, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", DEMO_AGENT_SPEED: process.env.DEMO_AGENT_SPEED ?? "4", REDIS_URL: "", NEXT_PUBLIC_STREAMING_BACKEND: backend === "redis" ? "" : backend },
   };
 }
 

@@ -11,8 +11,12 @@ test("a malformed run id shows not found, an unknown run says so", async ({ page
 
 test("the API answers bad input with clear messages", async ({ request }) => {
   const badBody = await request.post("/api/v1/runs", { data: { prompt: "x", variations: 9 } });
-  expect(badBody.status()).toBe(400);
-  expect((await badBody.json()).error.message).toMatch(/variations/);
+  // Well-formed but over the limit of 6 (MAX_VARIATIONS): 422; a malformed body stays 400.
+  expect(badBody.status()).toBe(422);
+  expect((await badBody.json()).error.message).toMatch(/variations: 9 variations, more than the limit of 6/);
+
+  const malformed = await request.post("/api/v1/runs", { data: { prompt: "x", variations: "three" } });
+  expect(malformed.status()).toBe(400);
 
   const badId = await request.get("/api/v1/runs/run-%2A/stream/redis");
   expect(badId.status()).toBe(400);

@@ -8,6 +8,7 @@
 import "server-only";
 import { ApiError, describeZodError } from "./errors";
 import { agentEventsRequestSchema, agentMessageSchema, type AgentMessage, type Run } from "./events";
+import { checkBatchLimits } from "./limits";
 import { publishMessage, UnknownRunError } from "./publish";
 import { getRedis } from "./redis";
 
@@ -21,6 +22,7 @@ export interface PublishedResult {
 export function validateBatch(run: Run, body: unknown): AgentMessage[] {
   const batch = agentEventsRequestSchema.safeParse(body);
   if (!batch.success) throw new ApiError("bad_request", describeZodError(batch.error));
+  checkBatchLimits(batch.data.messages);
   const variations = new Set(run.variations.map((v) => v.variation_id));
   const problems: string[] = [];
   const messages: AgentMessage[] = [];

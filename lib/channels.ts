@@ -45,6 +45,11 @@ export const keys = {
   agentHeartbeat: (runId: string, variationId: string) => `agent:{${runId}}:${variationId}:heartbeat`,
   /** Sorted set of run ids scored by creation time (ms), for the runs list. */
   runsIndex: () => "runs:index",
+  /**
+   * Prefix of one rate limit's counters (lib/rate-limit.ts); rate-limiter-flexible appends
+   * `:<key>`, so each counter is one plain key (no hash tag: any Cluster slot will do).
+   */
+  rateLimitPrefix: (limit: string) => `ratelimit:${limit}`,
 } as const;
 
 /** Every key of one run: what expires RUN_TTL_SECONDS after its last message. */

@@ -8,6 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_RUN_TTL_SECONDS, DEFAULT_STREAM_MAXLEN } from "./channels";
 import { describeZodError } from "./errors";
+import { MAX_EVENTS_BATCH, MAX_VARIATIONS } from "./events";
 import { streamingBackendSchema } from "./public-env";
 import { redisEnvIssues, redisTargetEnv, redisTargetOf, redisEnvShape, type RedisTarget } from "./redis-connect";
 
@@ -26,6 +27,30 @@ const serverEnvSchema = z.object({
   DEMO_AGENT_SPEED: z.coerce.number().positive().max(1000).default(1),
   /** Agent processes this server runs at once; a run that would exceed it is refused with 429. */
   MAX_RUNNING_AGENTS: z.coerce.number().int().min(1).default(30),
+  /**
+   * Limits on what a request may carry (lib/limits.ts). The prompt reaches agents as an
+   * environment variable, and Linux refuses one longer than 128 KiB (MAX_ARG_STRLEN).
+   */
+  MAX_PROMPT_BYTES: z.coerce.number().int().min(1).max(120_000).default(64 * 1024),
+  MAX_VARIATIONS: z.coerce.number().int().min(1).max(100).default(MAX_VARIATIONS),
+  /** One agent message's JSON on POST .../events; the route's body cap follows it (lib/limits.ts). */
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** At least 100: the agent runtime (agent/transport.ts) sends batches of up to 100 messages. */
+  MAX_EVENTS_BATCH: z.coerce.number().int().min(100).max(10_000).default(MAX_EVENTS_BATCH),
+  /**
+   * Requests per credential or client address (lib/rate-limit.ts) in each window of
+   * RATE_LIMIT_WINDOW_SECONDS; 0 turns that limit off.
+   */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_RUN_CREATION: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_CONTROL: z.coerce.number().int().min(0).default(120),
+  /**
+   * Per run, since its agents share its token; generous, because each agent posts its next
+   * batch as soon as the last is answered, and a 429 only delays its messages.
+   */
+  RATE_LIMIT_AGENT: z.coerce.number().int().min(0).default(12_000),
+  /** Sign-in attempts (POST /api/v1/session) per client address. */
+  RATE_LIMIT_SIGN_IN: z.coerce.number().int().min(0).default(20),
   /** Every Redis key of a run expires this long after its last message (its end). */
   RUN_TTL_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_RUN_TTL_SECONDS),
   /** Messages a run's stream keeps (XADD MAXLEN ~); older ones are trimmed. */

@@ -58,7 +58,8 @@ describe("create run request", () => {
   });
 
   it("names the field that is wrong", () => {
-    const result = createRunRequestSchema.safeParse({ prompt: "  ", variations: 7, agent: "GPT 9" });
+    // variations 0, not 7: the schema checks shape; the limit (MAX_VARIATIONS) is lib/limits.ts's
+    const result = createRunRequestSchema.safeParse({ prompt: "  ", variations: 0, agent: "GPT 9" });
     expect(result.success).toBe(false);
     const paths = result.error!.issues.map((issue) => issue.path.join("."));
     expect(paths).toEqual(expect.arrayContaining(["prompt", "variations", "agent"]));

@@ -169,22 +169,25 @@ export type SseEvent = { [N in SseEventName]: { event: N; data: SseEventData<N> 
 export const DEMO_PRESET = "demo";
 export const PRESET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const presetNameSchema = z.string().regex(PRESET_NAME_PATTERN, "must be a preset name: lowercase letters, digits, '.', '_' or '-'");
+/**
+ * Default of the server's limit (MAX_VARIATIONS in lib/env.ts), and what the new-run form
+ * offers. Sizes and counts are checked on the server (lib/limits.ts), where they are
+ * configurable; the schemas here check shape only.
+ */
 export const MAX_VARIATIONS = 6;
-export const MAX_PROMPT_LENGTH = 20_000;
 
 export const createRunRequestSchema = z.object({
   prompt: z
     .string()
     .trim()
     .min(1, "must not be empty")
-    .max(MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
     // It reaches agents as an environment variable, where a NUL cannot be passed.
     .refine((prompt) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(prompt), "must not contain control characters other than tab and newline"),
-  variations: z.number().int().min(1).max(MAX_VARIATIONS).optional(),
+  variations: z.number().int().min(1).optional(),
   /** One preset for every variation... */
   agent: presetNameSchema.optional(),
   /** ...or one per variation (a run may mix them: that is the point of comparing). */
-  agents: z.array(presetNameSchema).min(1).max(MAX_VARIATIONS).optional(),
+  agents: z.array(presetNameSchema).min(1).optional(),
 })
   .refine((r) => !(r.agent && r.agents), { message: "give either agent or agents, not both", path: ["agents"] })
   .refine((r) => !r.agents || r.variations === undefined || r.variations === r.agents.length, {
@@ -268,9 +271,10 @@ export function controlTargets(message: ControlMessage, variationId: string): bo
 
 // ---- Agents over HTTP -------------------------------------------------------------------
 
+/** Default of the server's limit on messages per request (MAX_EVENTS_BATCH in lib/env.ts). */
 export const MAX_EVENTS_BATCH = 500;
 export const agentEventsRequestSchema = z.object({
-  messages: z.array(z.unknown()).min(1).max(MAX_EVENTS_BATCH, `at most ${MAX_EVENTS_BATCH} messages per request`),
+  messages: z.array(z.unknown()).min(1),
 });
 
 // ---- Winner and runs feed ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 /** Small request helpers shared by route handlers. */
 import { ApiError } from "./errors";
+import { requireRunId } from "./runs";
 
 /** Far above any valid request (a 20,000-character prompt); bigger bodies are refused unread. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -17,6 +18,14 @@ export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES): Pr
 
 /** The second argument Next passes to handlers under /api/v1/runs/[runId]. */
 export type RunRouteContext = { params: Promise<{ runId: string }> };
+
+/**
+ * The route's run id, or the same 400 on every route when it is not one we issue. Handlers
+ * call this first, so a bad id is answered alike whatever else is wrong with the request.
+ */
+export async function runIdParam(params: RunRouteContext["params"]): Promise<string> {
+  return requireRunId((await params).runId);
+}
 
 /** The body as text, refusing (413) once it passes `limit` bytes without reading the rest. */
 async function readTextCapped(request: Request, limit: number): Promise<string> {

@@ -18,6 +18,17 @@ export type SseBackend = (typeof SSE_BACKENDS)[number];
 export const REDIS_CONNECTIONS = ["command", "subscriber"] as const;
 export type RedisConnectionRole = (typeof REDIS_CONNECTIONS)[number];
 
+/** Routes with a rate limit (lib/rate-limit.ts): the `route` label of their 429s. */
+export const RATE_LIMITED_ROUTES = [
+  "POST /api/v1/runs",
+  "POST /api/v1/runs/[runId]/control",
+  "POST /api/v1/runs/[runId]/select",
+  "POST /api/v1/runs/[runId]/events",
+  "POST /api/v1/runs/[runId]/heartbeat",
+  "POST /api/v1/session",
+] as const;
+export type RateLimitedRoute = (typeof RATE_LIMITED_ROUTES)[number];
+
 function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -62,6 +73,12 @@ function createMetrics() {
       labelNames: ["connection"],
       registers,
     }),
+    rateLimited: new Counter({
+      name: "runwatch_http_rate_limited_total",
+      help: "Requests answered 429 by a rate limit (RATE_LIMIT_*), by route",
+      labelNames: ["route"],
+      registers,
+    }),
     runsByStatus: new Gauge({
       name: "runwatch_runs",
       help: "Runs in the runs list by status (running, completed), read from Redis at scrape time; absent when Redis is down",
@@ -82,6 +99,7 @@ function createMetrics() {
     metrics.slowViewersDropped.inc({ backend }, 0);
   }
   for (const connection of REDIS_CONNECTIONS) metrics.redisReconnects.inc({ connection }, 0);
+  for (const route of RATE_LIMITED_ROUTES) metrics.rateLimited.inc({ route }, 0);
   // Only these backends can tell live messages from history (see recordMessageDelivered's callers).
   for (const backend of ["redis", "control"] as const) metrics.deliveryLatency.zero({ backend });
   return metrics;

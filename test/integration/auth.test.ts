@@ -10,6 +10,8 @@ const { ADMIN, VIEWER } = vi.hoisted(() => {
   process.env.RUNWATCH_AUTH = "token";
   process.env.RUNWATCH_ADMIN_TOKEN = tokens.ADMIN;
   process.env.RUNWATCH_VIEWER_TOKEN = tokens.VIEWER;
+  // Per client address; the tests below sign in from "unknown" (no X-Forwarded-For) a few times.
+  process.env.RATE_LIMIT_SIGN_IN = "8";
   return tokens;
 });
 
@@ -201,6 +203,18 @@ describe("sessions", () => {
     const tampered = viewerCookie.replace(".viewer.", ".admin.");
     expect((await call(adminRoutes[1]!, run.runId, { Cookie: tampered })).status).toBe(401);
     expect(await (await sessionRoute(session("GET", undefined, { Cookie: tampered }))).json()).toEqual({ auth: "token", role: null });
+  });
+
+  it("slows down guessing: sign-in attempts per address are limited (429 with Retry-After)", async () => {
+    const guess = (address: string) => signInRoute(session("POST", "guessing-guessing-guessing", { "X-Forwarded-For": address }));
+    for (let i = 0; i < 8; i++) expect((await guess("203.0.113.9")).status).toBe(401);
+    const limited = await guess("203.0.113.9");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await errorOf(limited)).message).toMatch(/sign-in attempts/);
+    // The right token from that address waits too; another address is unaffected.
+    expect((await signInRoute(session("POST", VIEWER, { "X-Forwarded-For": "203.0.113.9" }))).status).toBe(429);
+    expect((await signInRoute(session("POST", VIEWER, { "X-Forwarded-For": "203.0.113.10" }))).status).toBe(200);
   });
 
   it("refuses a cookie-authenticated change from another site's page", async () => {

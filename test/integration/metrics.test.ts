@@ -55,6 +55,7 @@ describe("GET /api/metrics", () => {
       ["runwatch_sse_events_replayed_total", "counter"],
       ["runwatch_sse_slow_viewers_dropped_total", "counter"],
       ["runwatch_redis_reconnects_total", "counter"],
+      ["runwatch_http_rate_limited_total", "counter"],
       ["runwatch_runs", "gauge"],
       ["runwatch_redis_up", "gauge"],
       ["process_cpu_user_seconds_total", "counter"],

@@ -58,7 +58,6 @@ describe("POST /api/v1/runs", () => {
     const cases: [string, RegExp][] = [
       ["{not json", /body: not valid JSON/],
       ["", /body: a JSON object is required/],
-      [JSON.stringify({ prompt: "x", variations: 7 }), /variations/],
       [JSON.stringify({ prompt: "x", variations: 0 }), /variations/],
       [JSON.stringify({ prompt: "", variations: 2 }), /prompt: must not be empty/],
       [JSON.stringify({ prompt: "x", agent: "gpt-9" }), /agent/],
@@ -70,6 +69,12 @@ describe("POST /api/v1/runs", () => {
       expect(response.status, body).toBe(400);
       expect((await response.json()).error.message, body).toMatch(message);
     }
+  });
+
+  it("answers more variations than MAX_VARIATIONS with 422 naming the limit (test/integration/limits.test.ts has the rest)", async () => {
+    const response = await post(JSON.stringify({ prompt: "x", variations: 7 }));
+    expect(response.status).toBe(422);
+    expect((await response.json()).error.message).toMatch(/variations: .*limit of 6/);
   });
 
   it("refuses an oversized body with 413", async () => {

@@ -16,6 +16,9 @@ export default async function setup() {
   process.env.SSE_HEARTBEAT_MS ??= "250";
   process.env.DEMO_AGENT_SPEED ??= "40";
   process.env.MAX_RUNNING_AGENTS ??= "8";
+  // Suites create runs and publish from one address (and route handlers called directly have
+  // none) far faster than a person would; rate-limit.test.ts sets its own small limits.
+  for (const name of ["RATE_LIMIT_RUN_CREATION", "RATE_LIMIT_CONTROL", "RATE_LIMIT_AGENT", "RATE_LIMIT_SIGN_IN"]) process.env[name] ??= "1000000";
   // Every SSE connection logs an open and a close line at info: hundreds per run of the suite.
   process.env.LOG_LEVEL ??= "warn";
   process.env.RUNWATCH_DATA_DIR = path.join(dir, "data");

@@ -1,9 +1,11 @@
 import { requireAdmin, requireViewer } from "@/lib/auth";
 import { serverEnv } from "@/lib/env";
 import { toErrorResponse } from "@/lib/errors";
-import { createRunRequestSchema, type CreateRunResponse } from "@/lib/events";
+import type { CreateRunResponse } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
+import { parseCreateRunRequest } from "@/lib/limits";
 import { startRun } from "@/lib/orchestrator";
+import { enforceRateLimit } from "@/lib/rate-limit";
 import { listRuns } from "@/lib/runs";
 import { streamUrl } from "@/lib/urls";
 
@@ -12,8 +14,9 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   try {
+    await enforceRateLimit("run_creation", request, "POST /api/v1/runs");
     requireAdmin(request);
-    const input = createRunRequestSchema.parse(await readJsonBody(request));
+    const input = parseCreateRunRequest(await readJsonBody(request));
     const run = await startRun(input);
     const body: CreateRunResponse = {
       run_id: run.runId,

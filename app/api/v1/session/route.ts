@@ -3,6 +3,7 @@ import { authMode } from "@/lib/env";
 import { ApiError, toErrorResponse } from "@/lib/errors";
 import { signInRequestSchema } from "@/lib/events";
 import { readJsonBody } from "@/lib/http";
+import { enforceRateLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -22,6 +23,7 @@ export function GET(request: Request) {
  */
 export async function POST(request: Request) {
   try {
+    await enforceRateLimit("sign_in", request, "POST /api/v1/session");
     const { token } = signInRequestSchema.parse(await readJsonBody(request));
     if (authMode() === "none") return Response.json({ auth: "none", role: "admin" });
     const role = roleOfToken(token);

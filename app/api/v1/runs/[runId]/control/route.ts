@@ -2,7 +2,8 @@ import { requireAdmin } from "@/lib/auth";
 import { sendControl } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { controlRequestSchema } from "@/lib/events";
-import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
+import { enforceRateLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,8 +15,9 @@ export const dynamic = "force-dynamic";
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
+    await enforceRateLimit("control", request, "POST /api/v1/runs/[runId]/control");
     requireAdmin(request);
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const input = controlRequestSchema.parse(await readJsonBody(request));
     return Response.json(await sendControl(runId, input), { status: 202 });
   } catch (error) {

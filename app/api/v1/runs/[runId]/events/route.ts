@@ -1,13 +1,12 @@
 import { requireAgent } from "@/lib/auth";
 import { publishBatch, validateBatch } from "@/lib/agent-events";
 import { toErrorResponse } from "@/lib/errors";
-import { readJsonBody, type RunRouteContext } from "@/lib/http";
+import { readJsonBody, runIdParam, type RunRouteContext } from "@/lib/http";
+import { eventsBodyLimit } from "@/lib/limits";
+import { enforceRateLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
-
-/** A batch of 500 messages of a few KiB each. */
-const MAX_EVENTS_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
  * For agents that cannot reach Redis: `{"messages": [...]}` in the agent message format,
@@ -15,9 +14,10 @@ const MAX_EVENTS_BODY_BYTES = 4 * 1024 * 1024;
  */
 export async function POST(request: Request, { params }: RunRouteContext) {
   try {
-    const { runId } = await params;
+    await enforceRateLimit("agent", request, "POST /api/v1/runs/[runId]/events");
+    const runId = await runIdParam(params);
     const run = await requireAgent(request, runId);
-    const messages = validateBatch(run, await readJsonBody(request, MAX_EVENTS_BODY_BYTES));
+    const messages = validateBatch(run, await readJsonBody(request, eventsBodyLimit()));
     return Response.json({ published: await publishBatch(run, messages) });
   } catch (error) {
     return toErrorResponse(error, "POST /api/v1/runs/[runId]/events");

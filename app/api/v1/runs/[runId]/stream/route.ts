@@ -1,6 +1,6 @@
 import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { openLogRunStream } from "@/lib/log-stream";
 
 export const runtime = "nodejs";
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     requireViewer(request);
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     return await openLogRunStream(runId, request.signal);
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]/stream");

@@ -1,6 +1,6 @@
 import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
-import type { RunRouteContext } from "@/lib/http";
+import { runIdParam, type RunRouteContext } from "@/lib/http";
 import { openRedisRunStream } from "@/lib/run-stream";
 
 export const runtime = "nodejs";
@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
 export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     requireViewer(request);
-    const { runId } = await params;
+    const runId = await runIdParam(params);
     const lastEventId = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("lastEventId");
     return await openRedisRunStream(runId, request.signal, lastEventId);
   } catch (error) {
