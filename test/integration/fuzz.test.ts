@@ -32,7 +32,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)
 /** Inputs per target; 11 targets make well over 10,000 in all. */
 const RUNS_PER_TARGET = Number(process.env.FUZZ_RUNS ?? 1_000);
 
-
 // ---- Generators.
 
 /** Characters that mean something to Redis patterns, URLs, JSON, terminals or C strings. */
