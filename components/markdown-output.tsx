@@ -1,6 +1,7 @@
 "use client";
 
-import { memo, useMemo } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useMemo, type RefObject } from "react";
 import ReactMarkdown from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
@@ -23,18 +24,67 @@ const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
 });
 
 /**
+ * From this many blocks on, only the blocks in (and near) view are in the DOM. Below it every
+ * block is, so a short answer can be searched with the browser's find and read by tests whole.
+ */
+export const VIRTUALISE_FROM_BLOCKS = 150;
+
+/** A paragraph of a few lines; real heights are measured once a block is shown. */
+const ESTIMATED_BLOCK_PX = 56;
+
+/**
  * Agent output as GitHub-flavoured markdown, streamed: finished blocks are parsed once and only
  * the block being written is parsed per token (lib/markdown-stream.ts), with an open code fence
- * shown closed so it does not flicker from text into code.
+ * shown closed so it does not flicker from text into code. Long outputs are virtualised in
+ * `scrollRef`'s element (the pane's scroll container).
  */
-export const MarkdownOutput = memo(function MarkdownOutput({ markdown }: { markdown: string }) {
+export const MarkdownOutput = memo(function MarkdownOutput({ markdown, scrollRef }: { markdown: string; scrollRef?: RefObject<HTMLElement | null> }) {
   const { stable, renderTail } = useMemo(() => splitMarkdown(markdown), [markdown]);
+  const blockCount = stable.length + (renderTail ? 1 : 0);
   return (
     <div className="markdown text-sm leading-relaxed [&_code]:font-mono [&_h2]:mt-2 [&_h2]:text-base [&_h2]:font-semibold [&_h3]:mt-3 [&_h3]:font-semibold [&_ol]:list-decimal [&_ol]:pl-5 [&_p]:my-2 [&_pre]:my-2 [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-zinc-100 [&_pre]:p-2 [&_pre]:text-xs dark:[&_pre]:bg-zinc-800 [&_table]:my-2 [&_table]:text-xs [&_td]:border [&_td]:border-zinc-300 [&_td]:px-2 dark:[&_td]:border-zinc-700 [&_th]:border [&_th]:border-zinc-300 [&_th]:px-2 dark:[&_th]:border-zinc-700 [&_ul]:list-disc [&_ul]:pl-5 [&_blockquote]:border-l-4 [&_blockquote]:border-zinc-300 [&_blockquote]:pl-3 [&_blockquote]:text-zinc-600 dark:[&_blockquote]:text-zinc-400">
-      {stable.map((block, i) => (
-        <MarkdownBlock key={i} text={block} />
-      ))}
-      {renderTail && <MarkdownBlock key="tail" text={renderTail} />}
+      {scrollRef && blockCount >= VIRTUALISE_FROM_BLOCKS ? (
+        <VirtualBlocks stable={stable} renderTail={renderTail} scrollRef={scrollRef} />
+      ) : (
+        <>
+          {stable.map((block, i) => (
+            <MarkdownBlock key={i} text={block} />
+          ))}
+          {renderTail && <MarkdownBlock key="tail" text={renderTail} />}
+        </>
+      )}
     </div>
   );
 });
+
+/**
+ * The blocks in view, each measured once rendered (a code block is taller than a line).
+ * `flow-root` keeps a block's margins inside its box, so the measured height is the space it
+ * takes and blocks never overlap.
+ */
+function VirtualBlocks({ stable, renderTail, scrollRef }: { stable: string[]; renderTail: string; scrollRef: RefObject<HTMLElement | null> }) {
+  const count = stable.length + (renderTail ? 1 : 0);
+  // The React Compiler is not enabled here, so its warning about this hook does not apply.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ESTIMATED_BLOCK_PX,
+    overscan: 8,
+  });
+  return (
+    <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }} data-testid="output-virtualised" data-blocks={count}>
+      {virtualizer.getVirtualItems().map((item) => (
+        <div
+          key={item.key}
+          data-index={item.index}
+          ref={virtualizer.measureElement}
+          className="absolute top-0 left-0 flow-root w-full"
+          style={{ transform: `translateY(${item.start}px)` }}
+        >
+          <MarkdownBlock text={item.index < stable.length ? stable[item.index]! : renderTail} />
+        </div>
+      ))}
+    </div>
+  );
+}

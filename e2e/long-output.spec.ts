@@ -1,0 +1,67 @@
+import Redis from "ioredis";
+import { expect, test } from "@playwright/test";
+import { keys } from "../lib/channels";
+import { publishMessage } from "../lib/publish";
+import { AppServer } from "./support/app-server";
+
+/**
+ * A long answer (3,000 paragraphs and code blocks) in one variation: only the blocks near the
+ * view are in the page, the newest is shown while following, and scrolling to the top shows
+ * the first, each block measured so none overlaps the next.
+ */
+test("a 3,000-block output is virtualised: few blocks in the DOM, first and last reachable", async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const server = await AppServer.create({});
+  const redis = new Redis(server.redisUrl);
+  try {
+    await server.start();
+    const runId = "run-l0ng0utput00";
+    await redis.hset(keys.runMeta(runId), { prompt: "long output", agent: "demo", agents: "demo", variations: "var-1", created_at: new Date().toISOString(), ttl_seconds: 3600, stream_maxlen: 200_000 });
+    await page.goto(`${server.url}/runs/${runId}`);
+    await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "live");
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+      }).observe({ type: "longtask", buffered: false });
+    });
+
+    const TOTAL = 3_000;
+    const chunk = (n: number) => (n % 10 === 0 ? `\`\`\`ts\nconst block${n} = ${n};\nconsole.log(block${n});\n\`\`\`\n\n` : `Paragraph ${n}: some **bold** text and \`code\`.\n\n`);
+    for (let sequence = 1; sequence <= TOTAL; sequence += 500) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          publishMessage(redis, { type: "output", content: chunk(sequence + i), run_id: runId, variation_id: "var-1", sequence: sequence + i, timestamp: new Date().toISOString(), metadata: {} }),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const virtual = page.getByTestId("output-virtualised");
+    await expect(virtual).toHaveAttribute("data-blocks", String(TOTAL), { timeout: 30_000 });
+    const output = page.getByTestId("variation-output");
+    // Following: the newest paragraph is in view.
+    await expect(output.getByText(`Paragraph ${TOTAL - 1}:`)).toBeInViewport();
+    const rendered = await virtual.locator(":scope > div").count();
+    expect(rendered).toBeGreaterThan(0);
+    expect(rendered).toBeLessThan(100);
+
+    // The top holds the first paragraph, and no two shown blocks overlap.
+    await output.evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect(output.getByText("Paragraph 1:", { exact: false }).first()).toBeInViewport();
+    const overlaps = await virtual.evaluate((el) => {
+      const boxes = [...el.children].map((child) => child.getBoundingClientRect()).sort((a, b) => a.top - b.top);
+      return boxes.filter((box, i) => i > 0 && box.top < boxes[i - 1]!.bottom - 0.5).length;
+    });
+    expect(overlaps).toBe(0);
+
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    const figures = { blocks: TOTAL, rendered_blocks: rendered, long_tasks: longTasks.length, longest_task_ms: Math.round(Math.max(0, ...longTasks)) };
+    await testInfo.attach("long-output.json", { body: JSON.stringify(figures, null, 2), contentType: "application/json" });
+    console.log(`[long-output] ${JSON.stringify(figures)}`);
+  } finally {
+    await redis.quit();
+    await server.dispose();
+  }
+});
