@@ -13,10 +13,13 @@ import { Viewer } from "./support/viewer";
 import { agentPid, createRun, HEARTBEAT_MS, pollHealth, publishedMessages, startWorld, type PublishedMessage, type World } from "./support/workload";
 
 const QUICK = process.env.FAULTS_QUICK === "1";
-/** Lines per agent at 50 ms each: long enough that the fault lands mid-run. */
+/**
+ * Lines per agent, 50 ms apart (150 ms in the storm: 1,000 viewers in this one process must
+ * keep up with the fan-out, or the test measures itself): long enough that faults land mid-run.
+ */
 const SIZES = QUICK
-  ? { ticks: 160, viewers: 3, redisDownMs: 2_000, stallMs: 5_000, stallTicks: 240, storm: 200, stormWindowMs: 5_000, stormTicks: 260 }
-  : { ticks: 300, viewers: 5, redisDownMs: 5_000, stallMs: 20_000, stallTicks: 700, storm: 1_000, stormWindowMs: 10_000, stormTicks: 500 };
+  ? { ticks: 160, viewers: 3, redisDownMs: 2_000, stallMs: 5_000, stallTicks: 240, storm: 200, stormWindowMs: 5_000, stormTicks: 100 }
+  : { ticks: 300, viewers: 5, redisDownMs: 5_000, stallMs: 20_000, stallTicks: 700, storm: 1_000, stormWindowMs: 10_000, stormTicks: 400 };
 const VARIATIONS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,17 +59,20 @@ interface Strike {
  * A run on `createOn` watched by `viewerCount` viewers (who start on `viewOn[0]`); `strike`
  * runs once they are all streaming. Resolves when every viewer has run_complete.
  */
-async function observe(fault: string, options: { ticks: number; viewerCount: number; createOn: AppServer; viewOn: AppServer[]; strike: (runId: string, viewers: Viewer[]) => Promise<Strike> }): Promise<Observed> {
-  const runId = await createRun(options.createOn, VARIATIONS, options.ticks);
+async function observe(fault: string, options: { ticks: number; intervalMs?: number; viewerCount: number; createOn: AppServer; viewOn: AppServer[]; strike: (runId: string, viewers: Viewer[]) => Promise<Strike> }): Promise<Observed> {
+  const runId = await createRun(options.createOn, VARIATIONS, options.ticks, options.intervalMs);
   const urls = options.viewOn.map((app) => app.url);
   const viewers: Viewer[] = [];
   for (let i = 0; i < options.viewerCount; i++) {
     viewers.push(new Viewer(urls, runId, HEARTBEAT_MS * 3));
     if (i % 50 === 49) await sleep(100); // a storm's viewers arrive over a moment, not at once
   }
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (viewers.some((v) => v.received.size === 0)) {
-    if (Date.now() > deadline) throw new Error(`${viewers.filter((v) => v.received.size === 0).length} viewers never received an event`);
+    if (Date.now() > deadline) {
+      const silent = viewers.filter((v) => v.received.size === 0);
+      throw new Error(`${silent.length} viewers never received an event (failed opens ${silent.reduce((n, v) => n + v.failedOpens, 0)}, opened ${silent.reduce((n, v) => n + v.servedBy.length, 0)}, last error ${silent.find((v) => v.lastError)?.lastError ?? "none"})`);
+    }
     await sleep(100);
   }
   await sleep(1_000);
@@ -74,7 +80,7 @@ async function observe(fault: string, options: { ticks: number; viewerCount: num
   for (const viewer of viewers) viewer.watchFrom(strike.endedAt);
 
   const finished = Promise.all(viewers.map((v) => v.done));
-  const timeout = (options.ticks * 50 + 90_000);
+  const timeout = options.ticks * (options.intervalMs ?? 50) + 90_000;
   const outcome = await Promise.race([finished.then(() => "done"), sleep(timeout).then(() => "timeout")]);
   viewers.forEach((v) => v.stop());
   const incomplete = viewers.filter((v) => !v.complete).length;
@@ -230,10 +236,13 @@ describe(`fault suite (${QUICK ? "quick" : "full"})`, () => {
     const [a, b] = world.apps;
     const observed = await observe("reconnect storm", {
       ticks: SIZES.stormTicks,
+      intervalMs: 150,
       viewerCount: SIZES.storm,
       createOn: a,
       viewOn: [a, b],
       strike: async (_runId, viewers) => {
+        // A storm only if the run is still going when it strikes.
+        expect(viewers.filter((v) => v.complete).length).toBe(0);
         const cutAt = Date.now();
         for (const viewer of viewers) viewer.cut(Math.random() * SIZES.stormWindowMs);
         return { endedAt: cutAt, notes: `all cut at once, back with Last-Event-ID spread over ${SIZES.stormWindowMs / 1000} s` };
@@ -241,7 +250,7 @@ describe(`fault suite (${QUICK ? "quick" : "full"})`, () => {
     });
     expectNothingLost(observed);
     expectWholeOutput(observed, ALL);
-    for (const viewer of observed.viewers) expect(viewer.lastEventId).not.toBe("");
+    for (const viewer of observed.viewers) expect(viewer.reconnects).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
   it("the app process killed mid-run (SIGKILL): viewers resume on a second instance, nothing lost", async () => {

@@ -30,6 +30,8 @@ export class Viewer {
   /** Failed attempts to (re)open the stream: refused, 503, unreachable. */
   failedOpens = 0;
   lastEventId = "";
+  /** Why the last attempt to open the stream failed. */
+  lastError = "";
   lastEventAt = 0;
   complete = false;
   /** Each base URL that served this viewer, in order. */
@@ -74,7 +76,10 @@ export class Viewer {
   private async loop(): Promise<void> {
     let attempt = 0;
     while (!this.stopped && !this.complete) {
-      const opened = await this.connectOnce().catch(() => false);
+      const opened = await this.connectOnce().catch((error: Error) => {
+        this.lastError = `${error.message}${error.cause ? ` (${String(error.cause)})` : ""}`;
+        return false;
+      });
       if (this.stopped || this.complete) return;
       if (opened) attempt = 0;
       else {
@@ -96,7 +101,7 @@ export class Viewer {
     const url = `${this.baseUrls[this.base]}/api/v1/runs/${this.runId}/stream/redis`;
     const response = await fetch(url, { headers: this.lastEventId ? { "Last-Event-ID": this.lastEventId } : {}, signal: controller.signal });
     if (!response.ok || !response.body) {
-      await response.body?.cancel().catch(() => {});
+      this.lastError = `${response.status}: ${await response.text().catch(() => "")}`;
       if (response.status < 500 && response.status !== 429) throw new Error(`${url}: ${response.status}`);
       return false;
     }

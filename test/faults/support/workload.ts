@@ -26,7 +26,7 @@ export const HEARTBEAT_MS = 1_000;
 export async function startWorld(): Promise<World> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-faults-"));
   const presets = path.join(dir, "presets.json");
-  fs.writeFileSync(presets, JSON.stringify({ presets: [{ name: "steady", description: "fault suite workload", command: ["node", path.join(ROOT, "test/faults/steady-agent.mjs"), "--ticks={prompt}"] }] }));
+  fs.writeFileSync(presets, JSON.stringify({ presets: [{ name: "steady", description: "fault suite workload", command: ["node", path.join(ROOT, "test/faults/steady-agent.mjs"), "--spec={prompt}"] }] }));
   let redis = await startRedis({ dir: path.join(dir, "redis"), persistent: true });
   const env = { SSE_HEARTBEAT_MS: String(HEARTBEAT_MS), RUNWATCH_PRESETS_FILE: presets, MAX_RUNNING_AGENTS: "30", LOG_LEVEL: "warn" };
   const apps: [AppServer, AppServer] = [await AppServer.create(env, { redisUrl: redis.url }), await AppServer.create(env, { redisUrl: redis.url })];
@@ -54,12 +54,12 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** A run of `variations` steady agents, each writing `ticks` lines 50 ms apart (the prompt carries the count). */
-export async function createRun(app: AppServer, variations: number, ticks: number): Promise<string> {
+/** A run of `variations` steady agents, each writing `ticks` lines `intervalMs` apart (the prompt carries both). */
+export async function createRun(app: AppServer, variations: number, ticks: number, intervalMs = 50): Promise<string> {
   const response = await fetch(`${app.url}/api/v1/runs`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ prompt: String(ticks), agents: Array.from({ length: variations }, () => "steady") }),
+    body: JSON.stringify({ prompt: `${ticks}x${intervalMs}`, agents: Array.from({ length: variations }, () => "steady") }),
   });
   if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { run_id: string }).run_id;
