@@ -1,5 +1,5 @@
 import path from "node:path";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const root = path.dirname(new URL(import.meta.url).pathname);
 
@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ["lib/**/*.test.ts", "agent/**/*.test.ts", "test/**/*.test.ts"],
+    // Minutes of real outages against production builds: vitest.faults.config.ts runs them.
+    exclude: [...configDefaults.exclude, "test/faults/**"],
     // One real redis-server for the whole run; tests isolate by run id.
     globalSetup: ["test/support/redis-global-setup.ts"],
     testTimeout: 30_000,

@@ -22,5 +22,5 @@ test("the API answers bad input with clear messages", async ({ request }) => {
   expect(badId.status()).toBe(400);
 
   const health = await request.get("/api/health");
-  expect(await health.json()).toEqual({ ok: true, redis: "up" });
+  expect(await health.json()).toEqual({ ok: true, redis: "up", circuit: "closed" });
 });

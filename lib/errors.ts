@@ -60,10 +60,24 @@ export function describeZodError(error: ZodError): string {
 const CONNECTION_FAILURE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache/i;
 
+/**
+ * A command refused by the Redis circuit breaker (lib/redis-breaker.ts) without trying Redis:
+ * it is known to be away. Carries when to try again.
+ */
+export class RedisCircuitOpenError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = "RedisCircuitOpenError";
+  }
+}
+
 /** ioredis reports an unreachable server in several shapes; all of them mean "Redis is down". */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === "MaxRetriesPerRequestError") return true;
+  if (error.name === "MaxRetriesPerRequestError" || error instanceof RedisCircuitOpenError) return true;
   return CONNECTION_FAILURE.test(error.message);
 }
 
@@ -73,11 +87,15 @@ export function toErrorResponse(error: unknown, context: string): Response {
     return new ApiError("bad_request", describeZodError(error), { issues: error.issues }).toResponse();
   }
   if (isRedisUnavailable(error)) {
-    console.warn(`[runwatch] ${context}: Redis unavailable: ${(error as Error).message}`);
-    return new ApiError(
+    const circuitOpen = error instanceof RedisCircuitOpenError;
+    // The breaker logged once when it opened; a line per refused request would flood the log.
+    if (!circuitOpen) console.warn(`[runwatch] ${context}: Redis unavailable: ${(error as Error).message}`);
+    const answer = new ApiError(
       "redis_unavailable",
       "Redis is unavailable; the server will retry. Check that redis-server is running and REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES) is right.",
-    ).toResponse();
+    );
+    answer.retryAfterSeconds = circuitOpen ? error.retryAfterSeconds : 1;
+    return answer.toResponse();
   }
   console.error(`[runwatch] ${context}: unexpected error`, error);
   return new ApiError("internal", "Internal server error").toResponse();

@@ -3,12 +3,13 @@
  *
  * One registry and one set of metric objects per process, cached on globalThis: `next dev`
  * re-evaluates modules on every edit, and registering a metric name twice throws. This
- * module imports nothing of ours, so the SSE connection and the Redis clients can record
- * into it without import cycles; the values read from Redis at scrape time (runs by status,
+ * module imports nothing of ours but the breaker's state names, so the SSE connection and the
+ * Redis clients can record into it without import cycles; the values read from Redis at scrape time (runs by status,
  * Redis up) are filled in by lib/metrics-scrape.ts.
  */
 import "server-only";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { BREAKER_STATES, type BreakerState } from "./redis-breaker";
 
 /** Which kind of SSE stream a connection is: the `backend` label. */
 export const SSE_BACKENDS = ["redis", "kubectl", "control", "runs_feed"] as const;
@@ -85,6 +86,12 @@ function createMetrics() {
       labelNames: ["status"],
       registers,
     }),
+    redisCircuitState: new Gauge({
+      name: "runwatch_redis_circuit_state",
+      help: "The Redis command client's circuit breaker: 1 for its current state (closed: commands go to Redis; open: refused at once with 503; half_open: a probe PING is out), 0 for the others",
+      labelNames: ["state"],
+      registers,
+    }),
     redisUp: new Gauge({
       name: "runwatch_redis_up",
       help: "1 if Redis answered the last scrape's queries, else 0",
@@ -100,6 +107,7 @@ function createMetrics() {
   }
   for (const connection of REDIS_CONNECTIONS) metrics.redisReconnects.inc({ connection }, 0);
   for (const route of RATE_LIMITED_ROUTES) metrics.rateLimited.inc({ route }, 0);
+  for (const state of BREAKER_STATES) metrics.redisCircuitState.set({ state }, state === "closed" ? 1 : 0);
   // Only these backends can tell live messages from history (see recordMessageDelivered's callers).
   for (const backend of ["redis", "control"] as const) metrics.deliveryLatency.zero({ backend });
   return metrics;
@@ -112,6 +120,10 @@ const globalForMetrics = globalThis as unknown as { runwatchMetrics?: Metrics };
 export function metrics(): Metrics {
   globalForMetrics.runwatchMetrics ??= createMetrics();
   return globalForMetrics.runwatchMetrics;
+}
+
+export function setRedisCircuitState(current: BreakerState): void {
+  for (const state of BREAKER_STATES) metrics().redisCircuitState.set({ state }, state === current ? 1 : 0);
 }
 
 /**

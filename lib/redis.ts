@@ -8,26 +8,40 @@
  * to a Cluster, as the environment says (lib/redis-connect.ts).
  */
 import "server-only";
-import type { RedisOptions } from "ioredis";
+import type { Command, RedisOptions } from "ioredis";
+import { retryDelay } from "./backoff";
 import { redisTarget } from "./env";
+import { isRedisUnavailable, RedisCircuitOpenError } from "./errors";
 import { componentLogger } from "./log";
-import { metrics, type RedisConnectionRole } from "./metrics";
+import { metrics, setRedisCircuitState, type RedisConnectionRole } from "./metrics";
+import { CircuitBreaker } from "./redis-breaker";
 import { createRedisClient, type RedisClient } from "./redis-connect";
+import { withTimeout } from "./timeout";
 
 export type { RedisClient } from "./redis-connect";
 
 const globalForRedis = globalThis as unknown as {
   runwatchRedis?: RedisClient;
+  runwatchRedisBreaker?: CircuitBreaker;
   runwatchSubscriberConnection?: RedisClient;
 };
+
+/**
+ * Reconnect attempts: 100 ms doubling to 2 s, with jitter so the app instances behind a
+ * restarted Redis do not all knock in the same millisecond.
+ */
+const RECONNECT_POLICY = { baseMs: 100, capMs: 2_000, attempts: Infinity };
 
 /** Fail a request fast when Redis is down instead of queueing it for minutes. */
 export const REDIS_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 1,
   connectTimeout: 5_000,
   commandTimeout: 5_000,
-  retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  retryStrategy: (attempt) => retryDelay(RECONNECT_POLICY, attempt),
 };
+
+/** A probe PING on a stalled socket gives up well before the 5 s command timeout. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 function logErrors(client: RedisClient, role: RedisConnectionRole): RedisClient {
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect.
@@ -43,11 +57,101 @@ function logErrors(client: RedisClient, role: RedisConnectionRole): RedisClient 
   return client;
 }
 
+type SendCommand = (command: Command, ...rest: unknown[]) => unknown;
+
+/**
+ * Every command of `client` passes `breaker` (lib/redis-breaker.ts): refused at once while it
+ * is open, and its outcome reported. sendCommand is where ioredis sends every command, single,
+ * pipelined or scripted, on one server and on a Cluster. `bypass()` lets the probe through.
+ */
+function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T>(send: () => T): T } {
+  const send = (client.sendCommand as SendCommand).bind(client);
+  let bypassing = false;
+  // The probe's command: ioredis may send it again later (from its offline queue, on reconnect).
+  const probes = new WeakSet<Command>();
+  const watched = new WeakSet<Command>();
+  (client as unknown as { sendCommand: SendCommand }).sendCommand = (command, ...rest) => {
+    if (bypassing) probes.add(command);
+    // While connecting, ioredis sends its own handshake (CLIENT SETNAME, INFO...): never refused.
+    if (!probes.has(command) && client.status !== "connect" && !breaker.allows()) {
+      // The period is over: this request is refused, and the probe it sends decides the next.
+      if (breaker.probeDue()) queueMicrotask(() => void probeRedis());
+      command.reject(new RedisCircuitOpenError(`Redis circuit breaker is ${breaker.state} (${breaker.reason}): not trying Redis`, breaker.retryAfterSeconds()));
+      return command.promise;
+    }
+    const result = send(command, ...rest);
+    if (!watched.has(command)) {
+      watched.add(command);
+      command.promise.then(
+        () => breaker.success(),
+        (error: unknown) => {
+          if (error instanceof RedisCircuitOpenError) return;
+          if (isRedisUnavailable(error)) breaker.failure((error as Error).message);
+          else breaker.success(); // Redis answered, with an error of its own
+        },
+      );
+    }
+    return result;
+  };
+  let wasReady = false;
+  client.on("ready", () => {
+    wasReady = true;
+    if (breaker.state === "open") void probeRedis(); // reconnected: no need to wait out the period
+  });
+  // Before the first "ready" commands wait in the offline queue for the first connection.
+  client.on("close", () => wasReady && breaker.trip("the connection to Redis closed"));
+  return {
+    bypass(fn) {
+      bypassing = true;
+      try {
+        return fn();
+      } finally {
+        bypassing = false;
+      }
+    },
+  };
+}
+
+let probing: Promise<void> | null = null;
+const guards = new WeakMap<RedisClient, ReturnType<typeof guardCommands>>();
+
+/** Send the half-open probe if it is due (one at a time); resolves once it is answered or failed. */
+export function probeRedis(): Promise<void> {
+  const breaker = redisBreaker();
+  if (probing) return probing;
+  if (!breaker.startProbe()) return Promise.resolve();
+  const client = getRedis();
+  probing = withTimeout(guards.get(client)!.bypass(() => client.ping()), PROBE_TIMEOUT_MS, `no PONG within ${PROBE_TIMEOUT_MS} ms`)
+    .then(
+      () => breaker.success(),
+      (error: Error) => breaker.failure(error.message),
+    )
+    .finally(() => {
+      probing = null;
+    });
+  return probing;
+}
+
+/** The command client's breaker: its state is /api/health's and a metric's. */
+export function redisBreaker(): CircuitBreaker {
+  globalForRedis.runwatchRedisBreaker ??= new CircuitBreaker({
+    failureThreshold: 3,
+    openMs: 500,
+    maxOpenMs: 5_000,
+    onChange: (state, reason) => {
+      setRedisCircuitState(state);
+      componentLogger("redis").warn({ circuit: state, reason }, `redis circuit breaker ${state}`);
+    },
+  });
+  return globalForRedis.runwatchRedisBreaker;
+}
+
 export function getRedis(): RedisClient {
-  globalForRedis.runwatchRedis ??= logErrors(
-    createRedisClient(redisTarget(), { ...REDIS_OPTIONS, connectionName: "runwatch:app" }),
-    "command",
-  );
+  if (!globalForRedis.runwatchRedis) {
+    const client = logErrors(createRedisClient(redisTarget(), { ...REDIS_OPTIONS, connectionName: "runwatch:app" }), "command");
+    guards.set(client, guardCommands(client, redisBreaker()));
+    globalForRedis.runwatchRedis = client;
+  }
   return globalForRedis.runwatchRedis;
 }
 
@@ -72,6 +176,7 @@ export function getSubscriberConnection(): RedisClient {
 export async function closeRedis(): Promise<void> {
   const clients = [globalForRedis.runwatchRedis, globalForRedis.runwatchSubscriberConnection];
   globalForRedis.runwatchRedis = undefined;
+  globalForRedis.runwatchRedisBreaker = undefined;
   globalForRedis.runwatchSubscriberConnection = undefined;
   await Promise.all(clients.map((c) => c?.quit().catch(() => c.disconnect())));
 }

@@ -5,7 +5,8 @@
  *     when missing and we are root);
  *  2. typecheck and lint;
  *  3. unit and integration tests (vitest; its global setup starts a real redis-server);
- *  4. production build, then Playwright e2e in Debian's Chromium.
+ *  4. production build, then Playwright e2e in Debian's Chromium;
+ *  5. the fault suite in its quick form (FAULTS_QUICK=1; `npm run test:faults` is the full one).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -16,16 +17,18 @@ import { aptInstall, ensureNodeModules, freePort, log, ROOT, run, runAsync, whic
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const VITEST_JSON = path.join(ROOT, "test-reports", "vitest-results.json");
 const E2E_JSON = path.join(ROOT, "test-reports", "e2e-results.json");
+const FAULTS_JSON = path.join(ROOT, "test-reports", "faults-vitest-quick.json");
 
 /** Counts from the runners' JSON reports, for one closing line over every layer. */
 function readCounts() {
   const read = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : null);
   const vitest = read(VITEST_JSON);
   const e2e = read(E2E_JSON);
+  const faults = read(FAULTS_JSON);
   return {
-    passed: (vitest?.numPassedTests ?? 0) + (e2e ? e2e.stats.expected + e2e.stats.flaky : 0),
-    failed: (vitest?.numFailedTests ?? 0) + (e2e?.stats.unexpected ?? 0),
-    skipped: (vitest?.numPendingTests ?? 0) + (vitest?.numTodoTests ?? 0) + (e2e?.stats.skipped ?? 0),
+    passed: (vitest?.numPassedTests ?? 0) + (e2e ? e2e.stats.expected + e2e.stats.flaky : 0) + (faults?.numPassedTests ?? 0),
+    failed: (vitest?.numFailedTests ?? 0) + (e2e?.stats.unexpected ?? 0) + (faults?.numFailedTests ?? 0),
+    skipped: (vitest?.numPendingTests ?? 0) + (vitest?.numTodoTests ?? 0) + (e2e?.stats.skipped ?? 0) + (faults?.numPendingTests ?? 0),
   };
 }
 
@@ -59,6 +62,10 @@ async function main() {
     env: { ...process.env, E2E_PORT: String(port), E2E_KUBECTL_PORT: String(kubectlPort), PLAYWRIGHT_JSON_OUTPUT_FILE: E2E_JSON },
   });
   if (e2e !== 0) throw new Error("end-to-end tests failed");
+
+  log("fault suite, quick form (about a minute: Redis restarted and paused, app and agent killed, 200 viewers reconnecting)");
+  const faults = await runAsync("node", ["scripts/test-faults.mjs"], { env: { ...process.env, FAULTS_QUICK: "1" } });
+  if (faults !== 0) throw new Error("fault suite failed");
 
   log(`all tests passed in ${Math.round((Date.now() - startedAt) / 1000)} s`);
   printTotals();

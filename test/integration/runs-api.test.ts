@@ -169,6 +169,6 @@ describe("GET /api/health", () => {
   it("answers 200 when Redis answers", async () => {
     const response = await health();
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, redis: "up" });
+    expect(await response.json()).toEqual({ ok: true, redis: "up", circuit: "closed" });
   });
 });
