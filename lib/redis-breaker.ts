@@ -7,7 +7,8 @@
  * growing queue. With it, once Redis is known to be away requests are refused at once (503
  * redis_unavailable with Retry-After), and one PING at a time finds out when it is back:
  *   closed     commands go through; `failureThreshold` connection failures in a row (refused,
- *              reset, timed out) or the connection dropping open it;
+ *              reset, timed out), or the connection staying down past a short grace
+ *              (lib/redis.ts), open it;
  *   open       commands fail at once; after the open period (exponential with jitter, capped)
  *              the next request or health check sends a probe;
  *   half_open  the probe PING is in flight: success closes, failure opens again for longer.

@@ -41,6 +41,9 @@ export const REDIS_OPTIONS: RedisOptions = {
 };
 
 /** A probe PING on a stalled socket gives up well before the 5 s command timeout. */
+/** How long a dropped connection may take to come back before the breaker opens. */
+const RECONNECT_GRACE_MS = 1_000;
+
 const PROBE_TIMEOUT_MS = 2_000;
 
 function logErrors(client: RedisClient, role: RedisConnectionRole): RedisClient {
@@ -96,10 +99,19 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   let wasReady = false;
   client.on("ready", () => {
     wasReady = true;
-    if (breaker.state === "open") void probeRedis(); // reconnected: no need to wait out the period
+    // Reconnected, and ioredis's handshake was answered: Redis is back, so close at once rather
+    // than refuse requests until the open period ends (a Sentinel failover takes well under it).
+    breaker.success();
   });
-  // Before the first "ready" commands wait in the offline queue for the first connection.
-  client.on("close", () => wasReady && breaker.trip("the connection to Redis closed"));
+  // Before the first "ready" commands wait in the offline queue for the first connection. After
+  // a drop they wait there too for a moment: a Sentinel failover or a restarted proxy is back
+  // within it, and refusing those requests would turn a blip into errors. Still not back: open.
+  client.on("close", () => {
+    if (!wasReady) return;
+    setTimeout(() => {
+      if (client.status !== "ready") breaker.trip("the connection to Redis closed");
+    }, RECONNECT_GRACE_MS).unref();
+  });
   return {
     bypass(fn) {
       bypassing = true;
