@@ -18,6 +18,10 @@ export type SseBackend = (typeof SSE_BACKENDS)[number];
 export const REDIS_CONNECTIONS = ["command", "subscriber"] as const;
 export type RedisConnectionRole = (typeof REDIS_CONNECTIONS)[number];
 
+/** Why a message was dead-lettered (lib/dead-letter.ts): the `reason` label. */
+export const DEAD_LETTER_REASONS = ["not_json", "invalid", "too_large", "wrong_run", "unknown_variation", "mismatch", "malformed_entry"] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
 function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -68,6 +72,12 @@ function createMetrics() {
       labelNames: ["status"],
       registers,
     }),
+    deadLetters: new Counter({
+      name: "runwatch_dead_letters_total",
+      help: "Agent messages rejected by validation and kept in their run's dead-letter stream, by reason (counted once, by the instance that stored it)",
+      labelNames: ["reason"],
+      registers,
+    }),
     redisUp: new Gauge({
       name: "runwatch_redis_up",
       help: "1 if Redis answered the last scrape's queries, else 0",
@@ -82,6 +92,7 @@ function createMetrics() {
     metrics.slowViewersDropped.inc({ backend }, 0);
   }
   for (const connection of REDIS_CONNECTIONS) metrics.redisReconnects.inc({ connection }, 0);
+  for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   // Only these backends can tell live messages from history (see recordMessageDelivered's callers).
   for (const backend of ["redis", "control"] as const) metrics.deliveryLatency.zero({ backend });
   return metrics;

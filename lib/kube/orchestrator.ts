@@ -88,7 +88,7 @@ export async function launchKubernetesRun(run: NewRun, presets: readonly Preset[
           variationId,
           image,
           namespace,
-          agentEnv: agentEnvFor(run, index, presets[index]!, agentRedisEnv(env, env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL)),
+          agentEnv: agentEnvFor(run, index, presets[index]!, agentRedisEnv(env, env.KUBE_AGENT_REDIS_URL ?? env.RUNWATCH_AGENT_REDIS_URL ?? env.REDIS_URL)),
           ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
           activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
         });

@@ -17,7 +17,7 @@ export async function POST(request: Request, { params }: RunRouteContext) {
   try {
     const { runId } = await params;
     const run = await requireAgentToken(runId, request.headers.get("authorization"));
-    const messages = validateBatch(run, await readJsonBody(request, MAX_EVENTS_BODY_BYTES));
+    const messages = await validateBatch(run, await readJsonBody(request, MAX_EVENTS_BODY_BYTES));
     return Response.json({ published: await publishBatch(run, messages) });
   } catch (error) {
     return toErrorResponse(error, "POST /api/v1/runs/[runId]/events");
