@@ -121,6 +121,18 @@ class Ingestor {
       });
   }
 
+  /** Ingest the run's inbox now (not on the next tick) and resolve once it is done. */
+  async ingestNow(runId: string): Promise<void> {
+    while (this.running.has(runId)) await new Promise((resolve) => setTimeout(resolve, 10));
+    this.running.add(runId);
+    try {
+      await this.drain(runId);
+    } finally {
+      this.running.delete(runId);
+      if (this.again.delete(runId)) this.ingest(runId);
+    }
+  }
+
   /** Handle the inbox's entries after this process's cursor, in order, and trim them away. */
   private async drain(runId: string): Promise<void> {
     const inbox = keys.runInbox(runId);
@@ -238,6 +250,16 @@ export function startIngest(): void {
   const ingestor = new Ingestor(getRedis());
   globalForIngest.runwatchIngestor = ingestor;
   void ingestor.start();
+}
+
+/**
+ * Publish whatever the run's inbox holds, before answering. For the orchestrators: an agent
+ * that exited has its final status in the inbox, maybe not yet published, and must not be
+ * reported as having ended without one.
+ */
+export async function ingestRunNow(runId: string): Promise<void> {
+  startIngest();
+  await globalForIngest.runwatchIngestor!.ingestNow(runId);
 }
 
 /** For tests: stop ingesting (as an app instance that is down would). */
