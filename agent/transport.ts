@@ -83,9 +83,10 @@ class RedisControlFeed implements ControlFeed {
 
   async close(): Promise<void> {
     this.closed = true;
-    // A blocked XREAD would hold quit() for up to its timeout.
+    // A blocked XREAD would hold quit() for up to its timeout. While Redis is unreachable
+    // ioredis keeps the XREAD queued and disconnect() never fails it: do not wait for it.
     this.reader.disconnect();
-    await this.running;
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 }
 
