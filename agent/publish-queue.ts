@@ -16,7 +16,11 @@ import type { RedisClient } from "../lib/redis-connect";
 /** Publish these messages in order; throw FatalPublishError when retrying cannot help. */
 export type SendBatch = (messages: AgentMessage[]) => Promise<void>;
 
-/** Straight to Redis through the publish script, one message after another. */
+/**
+ * Straight through the publish script, one message after another: for trusted in-process
+ * publishers (tests, the server). The agent runner on Redis appends to its run's inbox instead
+ * (agent/transport.ts, lib/inbox.ts).
+ */
 export function sendToRedis(redis: RedisClient): SendBatch {
   return async (messages) => {
     for (const message of messages) await publishMessage(redis, message);
@@ -25,7 +29,7 @@ export function sendToRedis(redis: RedisClient): SendBatch {
 
 export interface PublishQueueOptions {
   send: SendBatch;
-  /** Messages per send; 1 suits Redis (a script call each), more suits HTTP. */
+  /** Messages per send: one request for HTTP, one pipelined round trip for a Redis inbox. */
   batchSize?: number;
   /** A batch stops growing past this many bytes of JSON (a request body has a limit). */
   maxBatchBytes?: number;

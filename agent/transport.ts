@@ -4,20 +4,20 @@
  * three things: a sink for its messages, its control messages, and a heartbeat.
  */
 import { createParser } from "eventsource-parser";
-import { channels, keys } from "../lib/channels";
+import { keys } from "../lib/channels";
 import { controlMessageSchema, MAX_EVENTS_BATCH, type ControlMessage } from "../lib/events";
 import { FatalPublishError } from "../lib/publish";
 import { createRedisClient, type RedisClient, type RedisTarget } from "../lib/redis-connect";
-import { compareStreamIds } from "../lib/stream-ids";
 import type { ControlFeed } from "./control";
-import { sendToRedis, type SendBatch } from "./publish-queue";
+import type { SendBatch } from "./publish-queue";
+import { sendHeartbeat, sendToInbox } from "../lib/inbox";
 import { parseJson } from "../lib/json";
 
 export interface AgentTransport {
   readonly name: "redis" | "http";
   readonly sink: { send: SendBatch; batchSize: number; maxBatchBytes?: number };
   readonly control: ControlFeed;
-  /** Keep the agent's heartbeat key alive until `close()`. */
+  /** Keep the agent's heartbeat alive until `close()`. */
   startHeartbeat(): void;
   close(): Promise<void>;
 }
@@ -37,87 +37,78 @@ function parseControl(raw: string): ControlMessage | null {
 // ---- Redis ------------------------------------------------------------------------------
 
 /**
- * Control over Redis: the run's control stream is the truth, pub/sub only says "look now".
- * Every wake-up (a message, a reconnect, a periodic check) reads the stream after the last
- * entry applied, so a message published while the agent was starting or disconnected is
- * still applied, in order, once.
+ * Control over Redis: a blocking XREAD on the run's control stream, on a connection of its
+ * own (a blocked connection runs nothing else). Reading the stream from the last entry applied
+ * means a message sent while the agent was starting or disconnected is still applied, in
+ * order, once. XREAD rather than SUBSCRIBE: the restricted agent user may read the control
+ * stream but not subscribe to anything (README, "Redis users").
  */
 class RedisControlFeed implements ControlFeed {
-  private lastId: string | null = null;
-  private syncing: Promise<void> | null = null;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  private onMessage: ((message: ControlMessage) => void) | null = null;
+  private lastId = "0";
+  private closed = false;
+  private running: Promise<void> | null = null;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly subscriber: RedisClient,
+    private readonly reader: RedisClient,
     private readonly options: TransportOptions,
   ) {}
 
   start(onMessage: (message: ControlMessage) => void): void {
-    this.onMessage = onMessage;
-    const channel = channels.control(this.options.runId);
-    this.subscriber.on("message", (from: string) => {
-      if (from === channel) this.sync();
-    });
-    this.subscriber.on("ready", () => this.sync());
-    this.subscriber.subscribe(channel).catch((error: Error) => this.options.log(`runwatch agent: subscribing to control failed: ${error.message}`));
-    this.sync();
-    // A safety net for a wake-up lost between a reconnect and the re-subscribe.
-    this.timer = setInterval(() => this.sync(), 5_000);
-    this.timer.unref();
+    this.running = this.loop(onMessage);
   }
 
-  private sync(): void {
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    this.syncing = this.readNew()
-      .catch(() => {}) // Redis away: the next wake-up reads again
-      .finally(() => {
-        this.syncing = null;
-        if (this.again) {
-          this.again = false;
-          this.sync();
+  private async loop(onMessage: (message: ControlMessage) => void): Promise<void> {
+    const key = keys.runControl(this.options.runId);
+    let delay = 250;
+    while (!this.closed) {
+      try {
+        const reply = await this.reader.xread("COUNT", 100, "BLOCK", 5_000, "STREAMS", key, this.lastId);
+        delay = 250;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            this.lastId = id;
+            const message = parseControl(fields[fields.indexOf("m") + 1] ?? "");
+            if (message) onMessage(message);
+          }
         }
-      });
-  }
-
-  private async readNew(): Promise<void> {
-    for (;;) {
-      const start = this.lastId ? `(${this.lastId}` : "-";
-      const page = await this.redis.xrange(keys.runControl(this.options.runId), start, "+", "COUNT", 100);
-      for (const [id, fields] of page) {
-        if (this.lastId && compareStreamIds(id, this.lastId) <= 0) continue;
-        this.lastId = id;
-        const message = parseControl(fields[fields.indexOf("m") + 1] ?? "");
-        if (message) this.onMessage?.(message);
+      } catch (error) {
+        if (this.closed) return;
+        // Redis away: ioredis reconnects; read again from the last entry applied.
+        if (delay === 250) this.options.log(`runwatch agent: reading control messages failed (${(error as Error).message}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 5_000);
       }
-      if (page.length < 100) return;
     }
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    this.closed = true;
+    // A blocked XREAD would hold quit() for up to its timeout. While Redis is unreachable
+    // ioredis keeps the XREAD queued and disconnect() never fails it: do not wait for it.
+    this.reader.disconnect();
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 }
 
-/** To Redis: one server, through Sentinel or to a Cluster (lib/redis-connect.ts), as the server does. */
+/**
+ * To Redis: one server, through Sentinel or to a Cluster (lib/redis-connect.ts), as the server
+ * does. Messages and heartbeats go to the run's inbox (lib/inbox.ts); the server checks and
+ * publishes them. Every command here is one the restricted agent user may run.
+ */
 export async function redisTransport(target: RedisTarget, options: TransportOptions): Promise<AgentTransport> {
   const name = `runwatch:agent:${options.runId}:${options.variationId}`;
+  // ioredis's ready check runs INFO, which the agent user may not (it says nothing an agent needs).
   const redis = createRedisClient(target, {
     // The publisher's outbox keeps and retries messages (bounded, in order); ioredis's own
     // offline queue would grow without limit, so commands fail fast while Redis is away.
     enableOfflineQueue: false,
+    enableReadyCheck: false,
     maxRetriesPerRequest: 1,
     connectionName: name,
   });
   redis.on("error", (error: Error) => options.log(`redis: ${error.message}`));
-  const subscriber = createRedisClient(target, { connectionName: `${name}:control`, maxRetriesPerRequest: null });
-  subscriber.on("error", () => {}); // the main connection reports the same trouble
+  const reader = createRedisClient(target, { connectionName: `${name}:control`, enableReadyCheck: false, maxRetriesPerRequest: null });
+  reader.on("error", () => {}); // the main connection reports the same trouble
   // Give the first connection a moment, so the outbox does not start by failing; if Redis is
   // down, the agent starts anyway and its outbox keeps the messages.
   await new Promise<void>((resolve) => {
@@ -128,21 +119,21 @@ export async function redisTransport(target: RedisTarget, options: TransportOpti
     });
   });
   let heartbeat: NodeJS.Timeout | undefined;
-  const heartbeatKey = keys.agentHeartbeat(options.runId, options.variationId);
-  const control = new RedisControlFeed(redis, subscriber, options);
+  const beat = (gone = false) => sendHeartbeat(redis, options.runId, options.variationId, gone).catch(() => {});
+  const control = new RedisControlFeed(reader, options);
   return {
     name: "redis",
-    sink: { send: sendToRedis(redis), batchSize: 1 },
+    // Pipelined: one round trip per batch, whose entries share the run's slot.
+    sink: { send: sendToInbox(redis, options.runId), batchSize: 100, maxBatchBytes: 1024 * 1024 },
     control,
     startHeartbeat() {
-      const beat = () => void redis.set(heartbeatKey, new Date().toISOString(), "EX", options.heartbeatTtlSeconds).catch(() => {});
-      beat();
-      heartbeat = setInterval(beat, (options.heartbeatTtlSeconds * 1000) / 3);
+      void beat();
+      heartbeat = setInterval(() => void beat(), (options.heartbeatTtlSeconds * 1000) / 3);
     },
     async close() {
       clearInterval(heartbeat);
       // Gone is gone: say so now rather than when the key lapses.
-      await redis.del(heartbeatKey).catch(() => {});
+      await beat(true);
       await control.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -7,8 +7,12 @@
  */
 import "server-only";
 import { ApiError, describeZodError } from "./errors";
-import { agentEventsRequestSchema, agentMessageSchema, type AgentMessage, type Run } from "./events";
+import { recordDeadLetter, type DeadLetter } from "./dead-letter";
+import { serverEnv } from "./env";
+import { agentEventsRequestSchema, type AgentMessage, type Run } from "./events";
 import { checkBatchLimits } from "./limits";
+import { runLogger } from "./log";
+import { checkMessage } from "./message-check";
 import { publishMessage, UnknownRunError } from "./publish";
 import { getRedis } from "./redis";
 
@@ -19,24 +23,36 @@ export interface PublishedResult {
   id: string | null;
 }
 
-export function validateBatch(run: Run, body: unknown): AgentMessage[] {
+/**
+ * The batch's messages, checked; 422 if any is bad, with nothing of the batch published. The
+ * bad ones are kept in the run's dead-letter stream and counted (lib/dead-letter.ts), with one
+ * log line for the batch. Viewers are not told: the agent is, by the 422, and a warning in its
+ * logs would need a sequence number of its own, which a batch the agent may fix and resend
+ * must keep.
+ */
+export async function validateBatch(run: Run, body: unknown): Promise<AgentMessage[]> {
   const batch = agentEventsRequestSchema.safeParse(body);
   if (!batch.success) throw new ApiError("bad_request", describeZodError(batch.error));
   checkBatchLimits(batch.data.messages);
-  const variations = new Set(run.variations.map((v) => v.variation_id));
+  const context = { runId: run.run_id, variations: new Set(run.variations.map((v) => v.variation_id)), maxBytes: serverEnv().MAX_MESSAGE_BYTES };
   const problems: string[] = [];
+  const rejected: DeadLetter[] = [];
   const messages: AgentMessage[] = [];
   batch.data.messages.forEach((raw, i) => {
-    const parsed = agentMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      problems.push(`messages.${i}: ${describeZodError(parsed.error)}`);
+    const verdict = checkMessage(raw, context);
+    if (verdict.ok) {
+      messages.push(verdict.message);
       return;
     }
-    if (parsed.data.run_id !== run.run_id) problems.push(`messages.${i}.run_id: is ${parsed.data.run_id}, but this is run ${run.run_id}`);
-    else if (!variations.has(parsed.data.variation_id)) problems.push(`messages.${i}.variation_id: run ${run.run_id} has no variation ${parsed.data.variation_id}`);
-    else messages.push(parsed.data);
+    const field = verdict.reason === "wrong_run" ? ".run_id" : verdict.reason === "unknown_variation" ? ".variation_id" : "";
+    problems.push(`messages.${i}${field}: ${verdict.detail}`);
+    const variationId = (raw as { variation_id?: unknown } | null)?.variation_id;
+    rejected.push({ reason: verdict.reason, detail: verdict.detail, raw: JSON.stringify(raw), variationId: typeof variationId === "string" ? variationId.slice(0, 64) : null, source: "http", log: false });
   });
   if (problems.length > 0) {
+    const redis = getRedis();
+    for (const letter of rejected) await recordDeadLetter(redis, run.run_id, letter);
+    runLogger(run.run_id).warn({ rejected: rejected.length, reasons: [...new Set(rejected.map((l) => l.reason))] }, "refused an agent's batch over HTTP (422); its bad messages are in the dead-letter stream");
     throw new ApiError("unprocessable", `Nothing was published: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? `; and ${problems.length - 10} more` : ""}`, { problems });
   }
   return messages;

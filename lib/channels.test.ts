@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelFor, channels, keys, parseChannel } from "./channels";
+import { channelFor, channels, keys, parseChannel, parseInboxWake } from "./channels";
 
 const RUN = "run-0123456789ab";
 
@@ -11,6 +11,16 @@ describe("channel names", () => {
     expect(channels.metrics(RUN)).toBe("run:run-0123456789ab:metrics");
     expect(channels.control(RUN)).toBe("run:run-0123456789ab:control");
     expect(channels.runPattern(RUN)).toBe("run:run-0123456789ab:*");
+    expect(channels.inboxWake(RUN)).toBe("inbox:run-0123456789ab");
+  });
+
+  it("keeps inbox wake-ups out of viewers' patterns, and parses them back", () => {
+    // A viewer's run:<id>:* must not match: the wake-up is no message for it.
+    expect(channels.inboxWake(RUN).startsWith(`run:${RUN}:`)).toBe(false);
+    expect(parseChannel(channels.inboxWake(RUN))).toBeNull();
+    expect(parseInboxWake(channels.inboxWake(RUN))).toBe(RUN);
+    expect(parseInboxWake(channels.status(RUN))).toBeNull();
+    expect(keys.runInbox(RUN)).toBe(`run:{${RUN}}:inbox`);
   });
 
   it("maps each message type to its channel", () => {

@@ -21,7 +21,21 @@ export const channels = {
   allStatuses: () => `${PREFIX}:*:status`,
   /** A run was created or its winner chosen ({"run_id", "change"}); for the runs feed. */
   runsChanged: () => "runs:changed",
+  /**
+   * An agent's wake-up after it appended to the run's inbox (lib/inbox.ts): "read the inbox now".
+   * Not under `run:<id>:` on purpose: viewers subscribe to `run:<id>:*`, and an inbox wake-up
+   * carries no message for them. The payload means nothing; the inbox stream is the truth.
+   */
+  inboxWake: (runId: string) => `inbox:${runId}`,
+  /** Every run's inbox wake-up: each app instance's ingestor (lib/ingest.ts) listens to these. */
+  allInboxWakes: () => "inbox:*",
 } as const;
+
+/** The run id of an inbox wake-up channel, or null. Callers still validate the id. */
+export function parseInboxWake(channel: string): string | null {
+  const match = /^inbox:([^:]+)$/.exec(channel);
+  return match?.[1] ?? null;
+}
 
 /**
  * A run's keys share the hash tag {<run id>}, so they sit in one Redis Cluster slot and the
@@ -43,6 +57,15 @@ export const keys = {
    * `agent:<run>:<variation>:heartbeat`, with the run id as hash tag like the run's keys.
    */
   agentHeartbeat: (runId: string, variationId: string) => `agent:{${runId}}:${variationId}:heartbeat`,
+  /**
+   * Stream: what agents on Redis send (messages and heartbeats), before the server checks it.
+   * Agents may only XADD here (README, "Redis users"); lib/ingest.ts validates each entry and
+   * publishes it with the publish script. Created with the run, so XADD NOMKSTREAM refuses a
+   * run that does not exist.
+   */
+  runInbox: (runId: string) => `${PREFIX}:{${runId}}:inbox`,
+  /** Stream: inbox entries (and HTTP messages) that failed validation, with the reason. */
+  runDeadLetters: (runId: string) => `${PREFIX}:{${runId}}:dead`,
   /** Sorted set of run ids scored by creation time (ms), for the runs list. */
   runsIndex: () => "runs:index",
   /**
@@ -54,12 +77,19 @@ export const keys = {
 
 /** Every key of one run: what expires RUN_TTL_SECONDS after its last message. */
 export function runKeys(runId: string): string[] {
-  return [keys.runMeta(runId), keys.runEvents(runId), keys.runVariations(runId), keys.runSequences(runId), keys.runControl(runId)];
+  return [keys.runMeta(runId), keys.runEvents(runId), keys.runVariations(runId), keys.runSequences(runId), keys.runControl(runId), keys.runInbox(runId)];
 }
 
 /** Defaults stored in each run's meta hash, so agents need not know them. */
 export const DEFAULT_RUN_TTL_SECONDS = 24 * 3600;
 export const DEFAULT_STREAM_MAXLEN = 100_000;
+/**
+ * Entries an inbox keeps (XADD MAXLEN ~). The ingestor empties it as it goes, so this only
+ * bounds an inbox nobody ingests (no app instance running): past it the oldest are lost.
+ */
+export const INBOX_MAXLEN = 100_000;
+/** Rejected messages a run keeps for inspection. */
+export const DEAD_LETTER_MAXLEN = 1_000;
 
 /** The channel a message of this type belongs on. */
 export function channelFor(type: MessageType, runId: string, variationId: string): string {

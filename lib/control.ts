@@ -168,5 +168,16 @@ export async function recordHeartbeat(run: Run, variationId: string): Promise<vo
   if (!run.variations.some((v) => v.variation_id === variationId)) {
     throw new ApiError("not_found", `Run ${run.run_id} has no variation ${variationId}`);
   }
-  await getRedis().set(keys.agentHeartbeat(run.run_id, variationId), new Date().toISOString(), "EX", serverEnv().AGENT_HEARTBEAT_TTL_SECONDS);
+  await renewHeartbeat(run.run_id, variationId);
+}
+
+/**
+ * Renew (or, for an agent that said goodbye, end) a variation's heartbeat key: for agents over
+ * HTTP each POST, for agents on Redis each heartbeat entry of their inbox (lib/ingest.ts).
+ * The caller has checked that the run has this variation.
+ */
+export async function renewHeartbeat(runId: string, variationId: string, beatAt = new Date(), gone = false): Promise<void> {
+  const key = keys.agentHeartbeat(runId, variationId);
+  if (gone) await getRedis().del(key);
+  else await getRedis().set(key, beatAt.toISOString(), "EX", serverEnv().AGENT_HEARTBEAT_TTL_SECONDS);
 }

@@ -104,6 +104,11 @@ const serverEnvSchema = z.object({
   KUBE_AGENT_IMAGE: optionalString,
   /** REDIS_URL as seen from inside the cluster, when it differs from the server's. */
   KUBE_AGENT_REDIS_URL: optionalString,
+  /**
+   * REDIS_URL for agents, when they connect as another Redis user than the server (the
+   * restricted runwatch-agent user of deploy/redis/users.acl). KUBE_AGENT_REDIS_URL wins on Kubernetes.
+   */
+  RUNWATCH_AGENT_REDIS_URL: redisEnvShape.REDIS_URL,
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
@@ -172,10 +177,11 @@ export function redisTarget(env: ServerEnv = serverEnv()): RedisTarget {
 
 /**
  * The Redis variables an agent on Redis gets: the same deployment, with `url` for REDIS_URL
- * when agents reach Redis at another address (KUBE_AGENT_REDIS_URL). Sentinel and Cluster
+ * when agents reach Redis at another address or as another user (RUNWATCH_AGENT_REDIS_URL,
+ * KUBE_AGENT_REDIS_URL). Sentinel and Cluster
  * addresses are handed on as they are: Cluster nodes announce their own addresses anyway.
  */
-export function agentRedisEnv(env: ServerEnv = serverEnv(), url: string | undefined = env.REDIS_URL): Record<string, string> {
+export function agentRedisEnv(env: ServerEnv = serverEnv(), url: string | undefined = env.RUNWATCH_AGENT_REDIS_URL ?? env.REDIS_URL): Record<string, string> {
   return redisTargetEnv(redisTargetOf({ ...env, REDIS_URL: url }) ?? redisTarget(env));
 }
 

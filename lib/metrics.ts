@@ -29,6 +29,9 @@ export const RATE_LIMITED_ROUTES = [
   "POST /api/v1/session",
 ] as const;
 export type RateLimitedRoute = (typeof RATE_LIMITED_ROUTES)[number];
+/** Why a message was dead-lettered (lib/dead-letter.ts): the `reason` label. */
+export const DEAD_LETTER_REASONS = ["not_json", "invalid", "too_large", "wrong_run", "unknown_variation", "mismatch", "malformed_entry"] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 function createMetrics() {
   const registry = new Registry();
@@ -92,6 +95,12 @@ function createMetrics() {
       labelNames: ["state"],
       registers,
     }),
+    deadLetters: new Counter({
+      name: "runwatch_dead_letters_total",
+      help: "Agent messages rejected by validation and kept in their run's dead-letter stream, by reason (counted once, by the instance that stored it)",
+      labelNames: ["reason"],
+      registers,
+    }),
     redisUp: new Gauge({
       name: "runwatch_redis_up",
       help: "1 if Redis answered the last scrape's queries, else 0",
@@ -108,6 +117,7 @@ function createMetrics() {
   for (const connection of REDIS_CONNECTIONS) metrics.redisReconnects.inc({ connection }, 0);
   for (const route of RATE_LIMITED_ROUTES) metrics.rateLimited.inc({ route }, 0);
   for (const state of BREAKER_STATES) metrics.redisCircuitState.set({ state }, state === "closed" ? 1 : 0);
+  for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   // Only these backends can tell live messages from history (see recordMessageDelivered's callers).
   for (const backend of ["redis", "control"] as const) metrics.deliveryLatency.zero({ backend });
   return metrics;

@@ -15,6 +15,7 @@ import { appendStdoutLine, logPaths, readTailLines, summariseStdout, writeRunMan
 import { keys } from "./channels";
 import { agentEnvFor } from "./agent-env";
 import { agentBaseEnv, agentRedisEnv, serverEnv } from "./env";
+import { ingestRunNow } from "./ingest";
 import { ApiError } from "./errors";
 import { runLogger } from "./log";
 import { isTerminal, variationStatusSchema, type AgentMessage, type CreateRunRequest } from "./events";
@@ -186,6 +187,8 @@ export function startAgentProcess(spec: AgentProcessSpec): Promise<AgentExit> {
  */
 async function hasFinalStatus(spec: AgentProcessSpec, sawOnStdout: boolean): Promise<boolean> {
   try {
+    // Its last messages may still be in the run's inbox (lib/ingest.ts): publish them first.
+    await ingestRunNow(spec.runId);
     const raw = await getRedis().hget(keys.runVariations(spec.runId), spec.variationId);
     const status = variationStatusSchema.safeParse(raw);
     return status.success && isTerminal(status.data);

@@ -12,10 +12,13 @@
  *     completed, failed or stopped, stays: nothing reopens a finished variation);
  *   - PUBLISH {"id": <entry id>, "message": <message>} on the message's channel;
  *   - push every key of the run's expiry to ttl_seconds from now.
- * Agents in other languages run the same script (README, "Protocol").
+ * Only the server runs it now (for HTTP agents, for what lib/ingest.ts takes from agents'
+ * inboxes, and for failure reports): running a script needs read and write permission on all
+ * its keys, which agents no longer have (README, "Redis users"). Trusted in-process callers
+ * (tests, the server) may still hand AgentPublisher a client and publish through it.
  */
 import { ReplyError } from "ioredis";
-import { channelFor, keys } from "./channels";
+import { channelFor, keys, runKeys } from "./channels";
 import type { AgentMessage } from "./events";
 import type { RedisClient } from "./redis-connect";
 
@@ -36,15 +39,17 @@ for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return id
 `;
 
+/** KEYS: runKeys() (meta, events, variations, sequences first, then the rest for expiry). */
 type WithPublish = RedisClient & {
-  runwatchPublish(k1: string, k2: string, k3: string, k4: string, k5: string, channel: string, json: string, variation: string, sequence: string, status: string): Promise<string | null>;
+  runwatchPublish(numKeys: number, ...args: string[]): Promise<string | null>;
 };
 
 /** EVALSHA with a fallback to EVAL on NOSCRIPT (ioredis's defineCommand), defined once per client. */
 function withScript(redis: RedisClient): WithPublish {
   const client = redis as WithPublish;
   if (typeof client.runwatchPublish !== "function") {
-    redis.defineCommand("runwatchPublish", { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
+    // numberOfKeys is given per call: the run's key list may grow.
+    redis.defineCommand("runwatchPublish", { lua: PUBLISH_SCRIPT });
   }
   return client;
 }
@@ -72,12 +77,10 @@ export class UnknownRunError extends FatalPublishError {
 export async function publishMessage(redis: RedisClient, message: AgentMessage): Promise<string | null> {
   const { run_id: runId, variation_id: variationId } = message;
   try {
+    const scriptKeys = runKeys(runId);
     return await withScript(redis).runwatchPublish(
-      keys.runMeta(runId),
-      keys.runEvents(runId),
-      keys.runVariations(runId),
-      keys.runSequences(runId),
-      keys.runControl(runId),
+      scriptKeys.length,
+      ...scriptKeys,
       channelFor(message.type, runId, variationId),
       JSON.stringify(message),
       variationId,

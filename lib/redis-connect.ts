@@ -7,6 +7,7 @@
  * agent/env.ts), so no `server-only` here, and no process.env: each side reads its own
  * environment and hands the variables in.
  */
+import fs from "node:fs";
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from "ioredis";
 import { z } from "zod";
 
@@ -18,12 +19,13 @@ export interface HostPort {
   port: number;
 }
 
+/** `tlsCaFile`: a PEM file of the CA that signed Redis's certificate (REDIS_TLS_CA_FILE), for rediss://. */
 export type RedisTarget =
-  | { mode: "single"; url: string }
+  | { mode: "single"; url: string; tlsCaFile?: string }
   /** `url`, when set, only gives credentials, TLS (rediss://) and the database number. */
-  | { mode: "sentinel"; sentinels: HostPort[]; name: string; url?: string }
+  | { mode: "sentinel"; sentinels: HostPort[]; name: string; url?: string; tlsCaFile?: string }
   /** `url`, when set, only gives credentials and TLS (rediss://). */
-  | { mode: "cluster"; nodes: HostPort[]; url?: string };
+  | { mode: "cluster"; nodes: HostPort[]; url?: string; tlsCaFile?: string };
 
 const blankIsUnset = (value: unknown) => (value === "" ? undefined : value);
 
@@ -70,6 +72,11 @@ export const redisEnvShape = {
   /** The master's name in the sentinels' configuration (`sentinel monitor <name> ...`). */
   REDIS_SENTINEL_NAME: z.preprocess(blankIsUnset, z.string().min(1).optional()),
   REDIS_CLUSTER_NODES: hostPortList("REDIS_CLUSTER_NODES"),
+  /**
+   * With rediss://: a PEM file of the CA that signed Redis's certificate, when it is not one
+   * Node trusts already (a private CA, a self-signed certificate). Agents get the same path.
+   */
+  REDIS_TLS_CA_FILE: z.preprocess(blankIsUnset, z.string().min(1).optional()),
 };
 
 export interface RedisEnv {
@@ -77,6 +84,7 @@ export interface RedisEnv {
   REDIS_SENTINELS?: HostPort[];
   REDIS_SENTINEL_NAME?: string;
   REDIS_CLUSTER_NODES?: HostPort[];
+  REDIS_TLS_CA_FILE?: string;
 }
 
 export interface RedisEnvIssue {
@@ -105,15 +113,20 @@ export function redisEnvIssues(env: RedisEnv): RedisEnvIssue[] {
 /** The deployment the (validated) variables name; null when none is (an agent may use HTTP instead). */
 export function redisTargetOf(env: RedisEnv): RedisTarget | null {
   const url = env.REDIS_URL;
-  if (env.REDIS_CLUSTER_NODES) return { mode: "cluster", nodes: env.REDIS_CLUSTER_NODES, ...(url ? { url } : {}) };
+  const ca = env.REDIS_TLS_CA_FILE ? { tlsCaFile: env.REDIS_TLS_CA_FILE } : {};
+  if (env.REDIS_CLUSTER_NODES) return { mode: "cluster", nodes: env.REDIS_CLUSTER_NODES, ...(url ? { url } : {}), ...ca };
   if (env.REDIS_SENTINELS && env.REDIS_SENTINEL_NAME) {
-    return { mode: "sentinel", sentinels: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME, ...(url ? { url } : {}) };
+    return { mode: "sentinel", sentinels: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME, ...(url ? { url } : {}), ...ca };
   }
-  return url ? { mode: "single", url } : null;
+  return url ? { mode: "single", url, ...ca } : null;
 }
 
 /** The variables that name `target` again, for a process that must reach the same Redis (an agent). */
 export function redisTargetEnv(target: RedisTarget): Record<string, string> {
+  return { ...addressEnv(target), ...(target.tlsCaFile ? { REDIS_TLS_CA_FILE: target.tlsCaFile } : {}) };
+}
+
+function addressEnv(target: RedisTarget): Record<string, string> {
   switch (target.mode) {
     case "single":
       return { REDIS_URL: target.url };
@@ -129,8 +142,13 @@ function databaseOf(url: string): number | undefined {
   return db === "" ? undefined : Number(db);
 }
 
+/** TLS options for a rediss:// URL: Node's trusted CAs, or the one REDIS_TLS_CA_FILE names. */
+function tlsOptions(caFile: string | undefined): NonNullable<RedisOptions["tls"]> {
+  return caFile ? { ca: fs.readFileSync(caFile) } : {};
+}
+
 /** What a REDIS_URL still says when the addresses come from elsewhere. */
-function urlOptions(url: string | undefined): Pick<RedisOptions, "username" | "password" | "db" | "tls"> {
+function urlOptions(url: string | undefined, caFile?: string): Pick<RedisOptions, "username" | "password" | "db" | "tls"> {
   if (!url) return {};
   const parsed = new URL(url);
   const db = databaseOf(url);
@@ -138,7 +156,7 @@ function urlOptions(url: string | undefined): Pick<RedisOptions, "username" | "p
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
     ...(db !== undefined ? { db } : {}),
-    ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+    ...(parsed.protocol === "rediss:" ? { tls: tlsOptions(caFile) } : {}),
   };
 }
 
@@ -147,10 +165,10 @@ function urlOptions(url: string | undefined): Pick<RedisOptions, "username" | "p
  * (clusterRetryStrategy; ioredis gives node connections none), and so are queueing commands
  * while it is not ready and connecting lazily.
  */
-export function clusterOptionsFrom(options: RedisOptions, url: string | undefined): ClusterOptions {
+export function clusterOptionsFrom(options: RedisOptions, url: string | undefined, caFile?: string): ClusterOptions {
   const { retryStrategy, enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
   // A Cluster has only database 0 (lib/env.ts refuses a REDIS_URL naming another).
-  const { username, password, tls } = urlOptions(url);
+  const { username, password, tls } = urlOptions(url, caFile);
   return {
     redisOptions: { ...nodeOptions, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls } : {}) },
     ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
@@ -163,9 +181,10 @@ export function clusterOptionsFrom(options: RedisOptions, url: string | undefine
 export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): RedisClient {
   switch (target.mode) {
     case "single":
-      return new Redis(target.url, options);
+      // ioredis reads the URL for what `options` does not set: rediss:// alone means `tls: {}`.
+      return new Redis(target.url, { ...(target.url.startsWith("rediss:") && target.tlsCaFile ? { tls: tlsOptions(target.tlsCaFile) } : {}), ...options });
     case "sentinel": {
-      const fromUrl = urlOptions(target.url);
+      const fromUrl = urlOptions(target.url, target.tlsCaFile);
       return new Redis({
         ...options,
         ...fromUrl,
@@ -180,7 +199,7 @@ export function createRedisClient(target: RedisTarget, options: RedisOptions = {
       });
     }
     case "cluster":
-      return failFastOnceReady(new Cluster(target.nodes, clusterOptionsFrom(options, target.url)), options);
+      return failFastOnceReady(new Cluster(target.nodes, clusterOptionsFrom(options, target.url, target.tlsCaFile)), options);
   }
 }
 

@@ -177,6 +177,10 @@ export function getSubscriberConnection(): RedisClient {
       // Cluster this only reaches node connections: ioredis moves the subscription to another
       // node by itself when its node leaves, and lib/subscriber.ts treats that as a gap.
       autoResubscribe: false,
+      // No INFO ready check: over TLS ioredis may send the first PSUBSCRIBE ahead of it, and
+      // Redis refuses INFO on a subscribed connection, which then reconnects (a gap for every
+      // viewer). A subscriber has nothing to wait for while Redis loads its data anyway.
+      enableReadyCheck: false,
       connectionName: "runwatch:subscriber",
     }),
     "subscriber",

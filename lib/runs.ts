@@ -15,6 +15,7 @@ import {
   type VariationStatus,
 } from "./events";
 import { isRunId, newRunId, variationIds } from "./ids";
+import { startIngest } from "./ingest";
 import { getRedis } from "./redis";
 
 /** 400 for anything that is not an id we issue, before it can reach a Redis pattern. */
@@ -66,7 +67,15 @@ export async function createRun(request: CreateRunRequest): Promise<NewRun> {
     })
     // A run nobody ever publishes to expires too; each message pushes this back.
     .expire(keys.runMeta(run.runId), RUN_TTL_SECONDS)
+    // The agents' inbox exists from the start, empty (an entry added and trimmed away): agents
+    // append with NOMKSTREAM, which is how they learn that a run does not exist.
+    .xadd(keys.runInbox(run.runId), "*", "created", "1")
+    .xtrim(keys.runInbox(run.runId), "MAXLEN", 0)
+    .expire(keys.runInbox(run.runId), RUN_TTL_SECONDS)
     .exec();
+  // This instance will publish what the run's agents send (idempotent; also started by
+  // instrumentation-node.ts, which tests and scripts calling lib/ directly do not run).
+  startIngest();
   await redis.zadd(keys.runsIndex(), Date.parse(run.createdAt), run.runId);
   await redis.publish(channels.runsChanged(), JSON.stringify({ run_id: run.runId, change: "created" }));
   return run;

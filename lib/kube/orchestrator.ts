@@ -11,6 +11,7 @@ import type { BatchV1Api, V1JobStatus } from "@kubernetes/client-node";
 import { agentEnvFor } from "../agent-env";
 import { keys } from "../channels";
 import { agentRedisEnv, serverEnv } from "../env";
+import { ingestRunNow } from "../ingest";
 import { ApiError } from "../errors";
 import { isTerminal, variationStatusSchema } from "../events";
 import { runLogger } from "../log";
@@ -88,7 +89,7 @@ export async function launchKubernetesRun(run: NewRun, presets: readonly Preset[
           variationId,
           image,
           namespace,
-          agentEnv: agentEnvFor(run, index, presets[index]!, agentRedisEnv(env, env.KUBE_AGENT_REDIS_URL ?? env.REDIS_URL)),
+          agentEnv: agentEnvFor(run, index, presets[index]!, agentRedisEnv(env, env.KUBE_AGENT_REDIS_URL ?? env.RUNWATCH_AGENT_REDIS_URL ?? env.REDIS_URL)),
           ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
           activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
         });
@@ -155,6 +156,7 @@ async function checkJob(api: BatchV1Api, namespace: string, runId: string, varia
   const failure = jobFailureReason(status);
   if (failure === null) return isJobFinished(status);
   try {
+    await ingestRunNow(runId); // its final status may still be in the run's inbox
     const recorded = variationStatusSchema.safeParse(await getRedis().hget(keys.runVariations(runId), variationId));
     if (recorded.success && isTerminal(recorded.data)) return true; // the agent said how it ended
   } catch (error) {

@@ -14,7 +14,7 @@ export function ensureRedisServer() {
   return path;
 }
 
-/** Resolves when the server answers PING, rejects after `timeoutMs`. */
+/** Resolves when the server answers PING (or asks for a password), rejects after `timeoutMs`. */
 export async function waitForRedis(port, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -24,7 +24,8 @@ export async function waitForRedis(port, timeoutMs = 10_000) {
       socket.once("connect", () => socket.write("PING\r\n"));
       socket.once("data", (data) => {
         socket.destroy();
-        resolve(data.toString().startsWith("+PONG"));
+        // NOAUTH: a server whose default user is off (an ACL file) is up too.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       });
       socket.once("error", () => resolve(false));
       socket.once("timeout", () => {

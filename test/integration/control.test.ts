@@ -112,8 +112,9 @@ describe("pause, resume and stop a real agent", () => {
     const stopId = ((await stopped.json()) as { control_id: string }).control_id;
     await reader.waitForEvents(1, ackOf(stopId, "stopped"), 10_000);
     await eventually(async () => agentPid(runId, "var-1"), (pid) => pid === null, 10_000);
-    // Gone is gone: the runner removes its heartbeat key as it exits.
-    expect(await redis().exists(keys.agentHeartbeat(runId, "var-1"))).toBe(0);
+    // Gone is gone: the runner says goodbye through its inbox as it exits, and the app removes
+    // its heartbeat key (at once, not when the key's TTL runs out).
+    await eventually(() => redis().exists(keys.agentHeartbeat(runId, "var-1")), (n) => n === 0, 2_000);
 
     const [complete] = await reader.waitForEvents(1, (e) => e.event === "run_complete", 30_000);
     expect(data(complete!).statuses).toEqual({ "var-1": "stopped", "var-2": "completed", "var-3": "completed" });

@@ -14,6 +14,7 @@ import { GET as controlStreamRoute } from "@/app/api/v1/runs/[runId]/control/str
 import { POST as eventsRoute } from "@/app/api/v1/runs/[runId]/events/route";
 import { POST as heartbeatRoute } from "@/app/api/v1/runs/[runId]/heartbeat/route";
 import { keys } from "@/lib/channels";
+import { metrics } from "@/lib/metrics";
 import { agentsIdle, startRun } from "@/lib/orchestrator";
 import type { NewRun } from "@/lib/runs";
 import { eventually, newRun, openStream, setupTestRedis, type SseReader } from "../support/helpers";
@@ -169,6 +170,10 @@ describe("who may publish", () => {
     const problems = ((await bad.json()) as { error: { message: string; details: { problems: string[] } } }).error.details.problems;
     expect(problems).toEqual([expect.stringMatching(/^messages\.1/), expect.stringMatching(/^messages\.2\.run_id/)]);
     expect(await redis().xlen(keys.runEvents(run.runId))).toBe(lengthBefore);
+    // The bad ones are kept and counted, as dead letters from an inbox are.
+    const dead = await redis().xrange(keys.runDeadLetters(run.runId), "-", "+");
+    expect(dead.map(([, f]) => [f[f.indexOf("reason") + 1], f[f.indexOf("source") + 1]])).toEqual([["invalid", "http"], ["wrong_run", "http"]]);
+    expect((await metrics().deadLetters.get()).values.find((v) => v.labels.reason === "wrong_run")?.value).toBeGreaterThanOrEqual(1);
 
     const good = await postEvents(run.runId, { messages: [message(run.runId, 1000, { content: "a" }), message(run.runId, 1001, { content: "b" }), message(run.runId, 1000, { content: "a" })] }, run.agentToken);
     expect(good.status).toBe(200);

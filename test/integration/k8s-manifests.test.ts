@@ -90,7 +90,7 @@ describe("deploy/k8s", () => {
   });
 
   it("points REDIS_URL, KUBE_AGENT_REDIS_URL and RUNWATCH_AGENT_API_URL at Services that exist", () => {
-    for (const [url, pods] of [[secret.REDIS_URL!, redisSpec.template], [config.KUBE_AGENT_REDIS_URL!, redisSpec.template], [config.RUNWATCH_AGENT_API_URL!, appSpec.template]] as const) {
+    for (const [url, pods] of [[secret.REDIS_URL!, redisSpec.template], [secret.KUBE_AGENT_REDIS_URL!, redisSpec.template], [config.RUNWATCH_AGENT_API_URL!, appSpec.template]] as const) {
       const { service, port } = serviceOf(url);
       expect(selects(service.spec.selector, pods.metadata?.labels), url).toBe(true);
       expect(service.spec.ports.map((p) => p.port), url).toContain(port);

@@ -14,8 +14,7 @@ import { channels, keys } from "@/lib/channels";
 import type { Run } from "@/lib/events";
 import { getRedis } from "@/lib/redis";
 import { createLogger, replaceRootLogger } from "@/lib/log";
-import { getSubscriber } from "@/lib/subscriber";
-import { eventually, newRun, ownPatternSubscriptions as sharedOwnPatternSubscriptions, publishers, readSseBody, setupTestRedis, subscriberConnection } from "../support/helpers";
+import { eventually, newRun, ownPatternSubscriptions as sharedOwnPatternSubscriptions, publishers, readSseBody, setupTestRedis, subscriberConnection, viewerPatterns } from "../support/helpers";
 import { captureLogs } from "../support/log-capture";
 
 const redisClient = setupTestRedis();
@@ -235,7 +234,7 @@ describe("GET /api/v1/stream", () => {
     await eventually(ownPatternSubscriptions, (n) => n === 0);
     const feeds = await Promise.all(Array.from({ length: 30 }, () => openFeed()));
     expect(await ownPatternSubscriptions()).toBe(2);
-    expect(getSubscriber().activePatterns().sort()).toEqual([channels.allStatuses(), channels.runsChanged()].sort());
+    expect(viewerPatterns().sort()).toEqual([channels.allStatuses(), channels.runsChanged()].sort());
 
     const run = await newRun(1);
     const [agent] = publishers(redisClient(), run);
@@ -249,7 +248,7 @@ describe("GET /api/v1/stream", () => {
     expect(await ownPatternSubscriptions()).toBe(2); // the last viewer still holds them
     feeds[0]!.abort();
     await eventually(ownPatternSubscriptions, (n) => n === 0);
-    expect(getSubscriber().activePatterns()).toEqual([]);
+    expect(viewerPatterns()).toEqual([]);
   });
 
   it("skips malformed and misrouted payloads and goes on with the next good one", async () => {

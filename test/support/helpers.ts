@@ -8,7 +8,9 @@ import { afterAll, beforeAll } from "vitest";
 import { GET as redisStreamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
 import { GET as logStreamRoute } from "@/app/api/v1/runs/[runId]/stream/route";
 import { AgentPublisher } from "@/agent/publisher";
+import { channels } from "@/lib/channels";
 import { closeRedis, getSubscriberConnection, type RedisClient } from "@/lib/redis";
+import { getSubscriber } from "@/lib/subscriber";
 import { createRun, type NewRun } from "@/lib/runs";
 
 export function testRedis(): Redis {
@@ -58,7 +60,14 @@ export async function ownPatternSubscriptions(redis: Redis): Promise<number> {
   const port = subscriberConnection().stream?.localPort;
   const list = (await redis.client("LIST")) as string;
   const line = list.split("\n").find((l) => l.includes(`:${port} `) && l.includes("name=runwatch:subscriber"));
-  return Number(/ psub=(\d+)/.exec(line ?? "")?.[1] ?? 0);
+  // The ingestor's one pattern (lib/ingest.ts) stays while the process lives: not a viewer's.
+  const ingest = getSubscriber().activePatterns().includes(channels.allInboxWakes()) ? 1 : 0;
+  return Number(/ psub=(\d+)/.exec(line ?? "")?.[1] ?? 0) - ingest;
+}
+
+/** The app subscriber's patterns that viewers hold (the ingestor's left out). */
+export function viewerPatterns(): string[] {
+  return getSubscriber().activePatterns().filter((pattern) => pattern !== channels.allInboxWakes());
 }
 
 /** A publisher per variation, writing its JSON lines nowhere. */

@@ -17,7 +17,7 @@ export async function POST(request: Request, { params }: RunRouteContext) {
     await enforceRateLimit("agent", request, "POST /api/v1/runs/[runId]/events");
     const runId = await runIdParam(params);
     const run = await requireAgent(request, runId);
-    const messages = validateBatch(run, await readJsonBody(request, eventsBodyLimit()));
+    const messages = await validateBatch(run, await readJsonBody(request, eventsBodyLimit()));
     return Response.json({ published: await publishBatch(run, messages) });
   } catch (error) {
     return toErrorResponse(error, "POST /api/v1/runs/[runId]/events");
