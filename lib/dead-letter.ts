@@ -34,22 +34,34 @@ export interface DeadLetter {
   log?: boolean;
 }
 
+/** A variation id is at most 64 characters (lib/ids.ts); twice that shows what was sent. */
+const MAX_LABEL_CHARS = 128;
+const MAX_DETAIL_CHARS = 2_000;
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /**
  * Store one rejected message. Resolves true if this call stored it (then it is counted and
  * logged here), false if another instance had already.
  */
 export async function recordDeadLetter(redis: RedisClient, runId: string, letter: DeadLetter): Promise<boolean> {
+  // The variation id and detail come from the bad entry itself: cut to a sane length before
+  // they reach Redis and the logs (an agent could send 70,000 characters; found by the fuzz test).
+  const variationId = letter.variationId == null ? null : truncate(letter.variationId, MAX_LABEL_CHARS);
+  const detail = truncate(letter.detail, MAX_DETAIL_CHARS);
   const bytes = Buffer.byteLength(letter.raw);
   const kept = bytes > KEPT_BYTES ? Buffer.from(letter.raw).subarray(0, KEPT_BYTES).toString() : letter.raw;
   const key = keys.runDeadLetters(runId);
   try {
-    await redis.xadd(key, "MAXLEN", "~", DEAD_LETTER_MAXLEN, letter.entryId ?? "*", "reason", letter.reason, "detail", letter.detail, "source", letter.source, "variation_id", letter.variationId ?? "", "bytes", String(bytes), "m", kept);
+    await redis.xadd(key, "MAXLEN", "~", DEAD_LETTER_MAXLEN, letter.entryId ?? "*", "reason", letter.reason, "detail", detail, "source", letter.source, "variation_id", variationId ?? "", "bytes", String(bytes), "m", kept);
   } catch (error) {
     if (error instanceof ReplyError && /equal or smaller/i.test((error as Error).message)) return false;
     throw error;
   }
   await redis.expire(key, serverEnv().RUN_TTL_SECONDS);
   metrics().deadLetters.inc({ reason: letter.reason });
-  if (letter.log !== false) runLogger(runId, letter.variationId).warn({ reason: letter.reason, detail: letter.detail, source: letter.source, entry_id: letter.entryId, bytes }, "dead-lettered an invalid agent message");
+  if (letter.log !== false) runLogger(runId, variationId).warn({ reason: letter.reason, detail, source: letter.source, entry_id: letter.entryId, bytes }, "dead-lettered an invalid agent message");
   return true;
 }

@@ -21,7 +21,9 @@ import { GET as logStreamRoute } from "@/app/api/v1/runs/[runId]/stream/route";
 import { GET as listRoute, POST as createRoute } from "@/app/api/v1/runs/route";
 import { POST as signInRoute } from "@/app/api/v1/session/route";
 import { keys } from "@/lib/channels";
-import { createRunRequestSchema, controlRequestSchema } from "@/lib/events";
+import { agentMessageSchema, createRunRequestSchema, controlRequestSchema } from "@/lib/events";
+import { sendToInbox } from "@/lib/inbox";
+import { ingestRunNow, stopIngest } from "@/lib/ingest";
 import { publishMessage } from "@/lib/publish";
 import type { NewRun } from "@/lib/runs";
 import { newRun, openStream, setupTestRedis } from "../support/helpers";
@@ -274,6 +276,58 @@ describe("fuzz", () => {
       await expectHandled("POST session", () => signInRoute(toRequest("/api/v1/session", { method: "POST", body: text, headers: { Cookie: cookie } })));
       await expectHandled("GET runs with odd headers", () => listRoute(toRequest("/api/v1/runs", { headers: { Cookie: cookie, Authorization: cookie, "Last-Event-ID": cookie } })));
     });
+  });
+
+  it("the publish path: generated inbox entries from an agent on Redis are checked, dead-lettered, and never stop it", { timeout: 120_000 }, async () => {
+    const run = await newRun(2);
+    const valid = { type: "output", content: "fuzz", run_id: run.runId, variation_id: "var-1", sequence: 1, timestamp: new Date().toISOString(), metadata: {} };
+    const entry = fc.oneof(
+      // A message: m is anything, v and s are anything or right.
+      fc
+        .tuple(fc.oneof(body, mutated(valid)), fc.oneof(nastyString, fc.constantFrom("var-1", "var-2")), fc.oneof(nastyString, fc.integer({ min: -5, max: 2 ** 60 }).map(String)))
+        .map(([m, v, sq]) => ["v", v, "s", sq, "m", m]),
+      // A heartbeat for any variation, maybe a goodbye.
+      fc.tuple(nastyString, fc.constantFrom("0", "1", "x")).map(([v, gone]) => ["beat", v, "gone", gone]),
+      // Fields that mean nothing.
+      fc.array(nastyString, { minLength: 1, maxLength: 6 }).map((fields) => (fields.length % 2 ? [...fields, ""] : fields)),
+    );
+    const entries = fc.sample(entry, { seed: SEED, numRuns: RUNS_PER_TARGET * 2 });
+    const notJson = entries.filter((fields) => {
+      const m = fields[fields.indexOf("m") + 1];
+      if (fields[0] !== "v" || m === undefined) return false;
+      try {
+        JSON.parse(m);
+        return false;
+      } catch {
+        return true;
+      }
+    }).length;
+    for (let i = 0; i < entries.length; i += 200) {
+      const pipeline = redis().pipeline();
+      for (const fields of entries.slice(i, i + 200)) pipeline.xadd(keys.runInbox(run.runId), "*", ...fields.map((f) => f.replace(/[\ud800-\udfff]/g, "?")));
+      await pipeline.exec();
+      await ingestRunNow(run.runId);
+      calls += Math.min(200, entries.length - i);
+    }
+    // Whatever reached the run's history is a valid message of this run (the agent's, or the
+    // warning the server writes in place of a bad one); the rest is in the dead-letter stream.
+    const history = await redis().xrange(keys.runEvents(run.runId), "-", "+");
+    for (const [, fields] of history) {
+      const message = agentMessageSchema.parse(JSON.parse(fields[1]!));
+      expect(message.run_id).toBe(run.runId);
+      expect(run.variationIds).toContain(message.variation_id);
+    }
+    expect(await redis().xlen(keys.runDeadLetters(run.runId))).toBeGreaterThanOrEqual(notJson);
+    expect(await redis().xlen(keys.runInbox(run.runId))).toBe(0);
+
+    // And the agent's next good message still goes through.
+    const sequences = await redis().hgetall(keys.runSequences(run.runId));
+    const next = Number(sequences["var-2"] ?? 0) + 1;
+    await sendToInbox(redis(), run.runId)([{ ...valid, variation_id: "var-2", sequence: next, content: "after the fuzz" } as never]);
+    await ingestRunNow(run.runId);
+    const last = (await redis().xrevrange(keys.runEvents(run.runId), "+", "-", "COUNT", 1))[0]!;
+    expect(JSON.parse(last[1][1]!)).toMatchObject({ variation_id: "var-2", sequence: next, content: "after the fuzz" });
+    await stopIngest();
   });
 
   it("left every other run as it was, still streams, and the heap came back down", async () => {
