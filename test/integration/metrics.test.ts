@@ -106,7 +106,8 @@ describe("GET /api/metrics", () => {
       metadata: {},
     });
     await reader!.waitForEvents(4);
-    const after = await scrape();
+    // The viewer may read an event a moment before the server has counted it: wait for the count.
+    const after = await eventually(scrape, (f) => latency(f, "_count") - latency(before, "_count") >= 4);
     const delivered = (f: Families) => value(f, "runwatch_sse_events_delivered_total", { backend: "redis" });
     const received = reader!.events.length + reader!.connectionEvents.filter((e) => e.event === "agent_liveness").length;
     expect(received).toBeGreaterThanOrEqual(4);

@@ -106,15 +106,19 @@ export interface HealthSample {
   ms: number;
 }
 
-/** /api/health polled every 200 ms: every answer with its time. */
-export function pollHealth(url: string): { samples: HealthSample[]; stop(): void } {
+/** /api/health (or another path) polled every 200 ms: every answer with its time. */
+export function pollHealth(url: string, path = "/api/health"): { samples: HealthSample[]; stop(): void } {
   const samples: HealthSample[] = [];
   let stopped = false;
   void (async () => {
     while (!stopped) {
       const at = Date.now();
-      const sample = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(10_000) })
-        .then(async (r) => ({ status: r.status, circuit: ((await r.json()) as { circuit?: string }).circuit }))
+      const sample = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) })
+        .then(async (r) => {
+          const text = await r.text();
+          const circuit = r.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as { circuit?: string }).circuit : undefined;
+          return { status: r.status, circuit };
+        })
         .catch(() => ({ status: 0 }));
       samples.push({ at, ms: Date.now() - at, ...sample });
       await new Promise((r) => setTimeout(r, 200));
