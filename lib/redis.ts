@@ -20,9 +20,16 @@ import { withTimeout } from "./timeout";
 
 export type { RedisClient } from "./redis-connect";
 
+/**
+ * Process-wide, on globalThis: Next may load this module more than once in one server (each
+ * route bundle can get its own instance), and every instance must see the one client, its
+ * breaker and guard, and the one probe in flight.
+ */
 const globalForRedis = globalThis as unknown as {
   runwatchRedis?: RedisClient;
+  runwatchRedisGuard?: ReturnType<typeof guardCommands>;
   runwatchRedisBreaker?: CircuitBreaker;
+  runwatchRedisProbe?: Promise<void> | null;
   runwatchSubscriberConnection?: RedisClient;
 };
 
@@ -124,24 +131,26 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   };
 }
 
-let probing: Promise<void> | null = null;
-const guards = new WeakMap<RedisClient, ReturnType<typeof guardCommands>>();
-
 /** Send the half-open probe if it is due (one at a time); resolves once it is answered or failed. */
 export function probeRedis(): Promise<void> {
   const breaker = redisBreaker();
-  if (probing) return probing;
-  if (!breaker.startProbe()) return Promise.resolve();
+  if (globalForRedis.runwatchRedisProbe) return globalForRedis.runwatchRedisProbe;
   const client = getRedis();
-  probing = withTimeout(guards.get(client)!.bypass(() => client.ping()), PROBE_TIMEOUT_MS, `no PONG within ${PROBE_TIMEOUT_MS} ms`)
+  const guard = globalForRedis.runwatchRedisGuard!;
+  if (!breaker.startProbe()) return Promise.resolve();
+  // The ping is sent inside a promise chain: a throw while sending fails the probe (the breaker
+  // opens again) instead of leaving it half-open with nobody probing.
+  const probe = Promise.resolve()
+    .then(() => withTimeout(guard.bypass(() => client.ping()), PROBE_TIMEOUT_MS, `no PONG within ${PROBE_TIMEOUT_MS} ms`))
     .then(
       () => breaker.success(),
       (error: Error) => breaker.failure(error.message),
     )
     .finally(() => {
-      probing = null;
+      globalForRedis.runwatchRedisProbe = null;
     });
-  return probing;
+  globalForRedis.runwatchRedisProbe = probe;
+  return probe;
 }
 
 /** The command client's breaker: its state is /api/health's and a metric's. */
@@ -161,7 +170,7 @@ export function redisBreaker(): CircuitBreaker {
 export function getRedis(): RedisClient {
   if (!globalForRedis.runwatchRedis) {
     const client = logErrors(createRedisClient(redisTarget(), { ...REDIS_OPTIONS, connectionName: "runwatch:app" }), "command");
-    guards.set(client, guardCommands(client, redisBreaker()));
+    globalForRedis.runwatchRedisGuard = guardCommands(client, redisBreaker());
     globalForRedis.runwatchRedis = client;
   }
   return globalForRedis.runwatchRedis;
@@ -192,6 +201,8 @@ export function getSubscriberConnection(): RedisClient {
 export async function closeRedis(): Promise<void> {
   const clients = [globalForRedis.runwatchRedis, globalForRedis.runwatchSubscriberConnection];
   globalForRedis.runwatchRedis = undefined;
+  globalForRedis.runwatchRedisGuard = undefined;
+  globalForRedis.runwatchRedisProbe = null;
   globalForRedis.runwatchRedisBreaker = undefined;
   globalForRedis.runwatchSubscriberConnection = undefined;
   await Promise.all(clients.map((c) => c?.quit().catch(() => c.disconnect())));
