@@ -24,13 +24,16 @@ async function waitForHealth(url: string): Promise<void> {
 }
 
 /** `next start` of the production build, with its own redis-server. */
+/** The bench measures throughput: rate limits (lib/rate-limit.ts) off, 0 meaning "no limit". */
+const NO_RATE_LIMITS = { RATE_LIMIT_RUN_CREATION: "0", RATE_LIMIT_CONTROL: "0", RATE_LIMIT_AGENT: "0", RATE_LIMIT_SIGN_IN: "0" };
+
 export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-bench-"));
   const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
   const port = await freePort();
   const app: ChildProcess = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
-    env: { ...process.env, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
+    env: { ...process.env, ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
     stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}`;
