@@ -1,8 +1,8 @@
 import Redis from "ioredis";
 import { expect, test } from "@playwright/test";
-import { keys } from "../lib/channels";
 import { publishMessage } from "../lib/publish";
 import { AppServer } from "./support/app-server";
+import { longTasks, openWatchedRun } from "./support/long-tasks";
 
 /**
  * 100,000 log lines into one variation while the page watches: the page keeps up (every line
@@ -16,16 +16,7 @@ test("100,000 log lines stream into one pane; the page keeps up and stays respon
   try {
     await server.start();
     const runId = "run-l0ngl0gs0000";
-    await redis.hset(keys.runMeta(runId), { prompt: "long logs", agent: "demo", agents: "demo", variations: "var-1", created_at: new Date().toISOString(), ttl_seconds: 3600, stream_maxlen: 200_000 });
-    await page.goto(`${server.url}/runs/${runId}`);
-    await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "live");
-    await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-      }).observe({ type: "longtask", buffered: false });
-    });
+    await openWatchedRun(page, redis, server.url, runId, "long logs");
 
     const TOTAL = 100_000;
     const started = Date.now();
@@ -50,8 +41,8 @@ test("100,000 log lines stream into one pane; the page keeps up and stays respon
     await page.getByTestId("jump-to-latest").last().click();
     await expect(last).toBeInViewport();
 
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    const figures = { lines: TOTAL, publish_seconds: publishSeconds, long_tasks: longTasks.length, longest_task_ms: Math.round(Math.max(0, ...longTasks)) };
+    const tasks = await longTasks(page);
+    const figures = { lines: TOTAL, publish_seconds: publishSeconds, long_tasks: tasks.length, longest_task_ms: Math.round(Math.max(0, ...tasks)) };
     await testInfo.attach("long-tasks.json", { body: JSON.stringify(figures, null, 2), contentType: "application/json" });
     console.log(`[long-logs] ${JSON.stringify(figures)}`);
   } finally {

@@ -1,8 +1,8 @@
 import Redis from "ioredis";
 import { expect, test } from "@playwright/test";
-import { keys } from "../lib/channels";
 import { publishMessage } from "../lib/publish";
 import { AppServer } from "./support/app-server";
+import { longTasks, openWatchedRun } from "./support/long-tasks";
 
 /**
  * A long answer (3,000 paragraphs and code blocks) in one variation: only the blocks near the
@@ -16,16 +16,7 @@ test("a 3,000-block output is virtualised: few blocks in the DOM, first and last
   try {
     await server.start();
     const runId = "run-l0ng0utput00";
-    await redis.hset(keys.runMeta(runId), { prompt: "long output", agent: "demo", agents: "demo", variations: "var-1", created_at: new Date().toISOString(), ttl_seconds: 3600, stream_maxlen: 200_000 });
-    await page.goto(`${server.url}/runs/${runId}`);
-    await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "live");
-    await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-      }).observe({ type: "longtask", buffered: false });
-    });
+    await openWatchedRun(page, redis, server.url, runId, "long output");
 
     const TOTAL = 3_000;
     const chunk = (n: number) => (n % 10 === 0 ? `\`\`\`ts\nconst block${n} = ${n};\nconsole.log(block${n});\n\`\`\`\n\n` : `Paragraph ${n}: some **bold** text and \`code\`.\n\n`);
@@ -56,8 +47,8 @@ test("a 3,000-block output is virtualised: few blocks in the DOM, first and last
     });
     expect(overlaps).toBe(0);
 
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    const figures = { blocks: TOTAL, rendered_blocks: rendered, long_tasks: longTasks.length, longest_task_ms: Math.round(Math.max(0, ...longTasks)) };
+    const tasks = await longTasks(page);
+    const figures = { blocks: TOTAL, rendered_blocks: rendered, long_tasks: tasks.length, longest_task_ms: Math.round(Math.max(0, ...tasks)) };
     await testInfo.attach("long-output.json", { body: JSON.stringify(figures, null, 2), contentType: "application/json" });
     console.log(`[long-output] ${JSON.stringify(figures)}`);
   } finally {
