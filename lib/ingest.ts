@@ -29,6 +29,7 @@ import { parseJson } from "./json";
 import { componentLogger, runLogger } from "./log";
 import { checkRawMessage } from "./message-check";
 import { publishMessage, UnknownRunError } from "./publish";
+import { isRedisUnavailable } from "./errors";
 import { getRedis, type RedisClient } from "./redis";
 import { getSubscriber, type Unsubscribe } from "./subscriber";
 
@@ -185,8 +186,18 @@ class Ingestor {
         }
       }
     } catch (error) {
-      if (!(error instanceof UnknownRunError)) throw error;
-      this.forget(runId); // the run expired under us: its inbox goes with it
+      if (error instanceof UnknownRunError) {
+        this.forget(runId); // the run expired under us: its inbox goes with it
+        return;
+      }
+      // Redis away: stop here, the entry is read again once it is back. Anything else is this
+      // entry's fault, and must not stop the run's ingest for good: dead-letter it, go on.
+      if (isRedisUnavailable(error)) throw error;
+      const detail = `could not be handled: ${(error as Error).message}`;
+      await recordDeadLetter(this.redis, runId, { reason: "invalid", detail, raw: JSON.stringify(fields).slice(0, 4096), source: "inbox", entryId: id }).catch((failure: unknown) => {
+        if (isRedisUnavailable(failure)) throw failure;
+        runLogger(runId).error({ err: failure, entry_id: id }, "an inbox entry could be neither handled nor dead-lettered; skipped");
+      });
     }
   }
 
@@ -198,6 +209,9 @@ class Ingestor {
     // The entry id says when Redis took the beat; one older than the TTL (read late, after a
     // restart) says nothing about now and must not make a dead agent look alive.
     const at = new Date(Number(id.split("-")[0]));
+    // An agent may choose the entry id (XADD with an explicit id): one from the future or out
+    // of Date's range says nothing either.
+    if (!Number.isFinite(at.getTime()) || at.getTime() > Date.now() + 60_000) return;
     if (!entry.gone && Date.now() - at.getTime() > serverEnv().AGENT_HEARTBEAT_TTL_SECONDS * 1000) return;
     await renewHeartbeat(runId, entry.variationId, at, entry.gone);
   }

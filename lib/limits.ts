@@ -67,7 +67,12 @@ export function checkBatchLimits(messages: readonly unknown[], limits: BatchLimi
     throw tooMany("messages", messages.length, limits.MAX_EVENTS_BATCH, "MAX_EVENTS_BATCH", "messages in one request");
   }
   messages.forEach((message, i) => {
-    const bytes = utf8Bytes(JSON.stringify(message) ?? "");
+    let bytes: number;
+    try {
+      bytes = utf8Bytes(JSON.stringify(message) ?? "");
+    } catch {
+      throw new ApiError("unprocessable", `messages.${i}: nested too deeply to be stored`);
+    }
     if (bytes > limits.MAX_MESSAGE_BYTES) throw tooLarge(`messages.${i}`, bytes, limits.MAX_MESSAGE_BYTES, "MAX_MESSAGE_BYTES");
   });
 }

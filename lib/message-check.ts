@@ -32,7 +32,13 @@ export function checkMessage(json: unknown, { runId, variations, maxBytes }: Che
   const message = parsed.data;
   if (message.run_id !== runId) return { ok: false, reason: "wrong_run", detail: `run_id is ${message.run_id}, but this is run ${runId}` };
   if (!variations.has(message.variation_id)) return { ok: false, reason: "unknown_variation", detail: `run ${runId} has no variation ${message.variation_id}` };
-  const bytes = Buffer.byteLength(JSON.stringify(message));
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(message));
+  } catch {
+    // JSON.parse and zod take nesting thousands deep that JSON.stringify then cannot write back.
+    return { ok: false, reason: "invalid", detail: "nested too deeply to be stored" };
+  }
   if (bytes > maxBytes) return { ok: false, reason: "too_large", detail: `${bytes} bytes, over the limit of ${maxBytes} (MAX_MESSAGE_BYTES)` };
   return { ok: true, message };
 }

@@ -330,6 +330,32 @@ describe("fuzz", () => {
     await stopIngest();
   });
 
+  it("a message nested 5,000 deep or a heartbeat with a made-up entry id stops neither path (found in review)", async () => {
+    const run = await newRun(1);
+    // JSON.parse and zod accept it; JSON.stringify cannot write it back.
+    const deep = (sequence: number) =>
+      `{"type":"log","content":"deep","run_id":"${run.runId}","variation_id":"var-1","sequence":${sequence},"timestamp":"${new Date().toISOString()}","metadata":{"level":"info","x":${'{"a":'.repeat(5_000)}{}${"}".repeat(5_000)}}}`;
+    const raw = deep(1);
+    await redis().xadd(keys.runInbox(run.runId), "*", "v", "var-1", "s", "1", "m", raw);
+    await redis().xadd(keys.runInbox(run.runId), "9000000000000000-0", "beat", "var-1");
+    await ingestRunNow(run.runId);
+    expect(await redis().xlen(keys.runInbox(run.runId))).toBe(0);
+    expect(await redis().xlen(keys.runDeadLetters(run.runId))).toBeGreaterThanOrEqual(1);
+
+    // Over HTTP: a clear 422, not a 500.
+    const response = await expectHandled("POST events, deep", () =>
+      eventsRoute(toRequest(runPath(run.runId, "/events"), { method: "POST", body: `{"messages":[${deep(2)}]}`, headers: { Authorization: `Bearer ${run.agentToken}` } }), context(run.runId)),
+    );
+    expect([400, 422]).toContain(response.status);
+
+    // The agent's next message still goes through.
+    await sendToInbox(redis(), run.runId)([{ type: "output", content: "still here", run_id: run.runId, variation_id: "var-1", sequence: 2, timestamp: new Date().toISOString(), metadata: {} }]);
+    await ingestRunNow(run.runId);
+    const last = (await redis().xrevrange(keys.runEvents(run.runId), "+", "-", "COUNT", 1))[0]!;
+    expect(JSON.parse(last[1][1]!)).toMatchObject({ content: "still here", sequence: 2 });
+    await stopIngest();
+  });
+
   it("left every other run as it was, still streams, and the heap came back down", async () => {
     // 10,000 and more at the default FUZZ_RUNS=1000.
     expect(calls).toBeGreaterThanOrEqual(RUNS_PER_TARGET * 10);
