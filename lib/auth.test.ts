@@ -74,10 +74,11 @@ describe("session cookies", () => {
     expect(roleOfSession("", env(), now)).toBeNull();
   });
 
-  it("with a session secret, do not depend on the tokens", () => {
+  it("end when a token changes, with a session secret too (a leaked token's sessions must not outlive it)", () => {
     const withSecret = env({ RUNWATCH_SESSION_SECRET: "s".repeat(32) });
     const value = createSessionValue("admin", withSecret, now);
-    expect(roleOfSession(value, { ...withSecret, RUNWATCH_ADMIN_TOKEN: "rotated-admin-token-1" }, now)).toBe("admin");
+    expect(roleOfSession(value, withSecret, now)).toBe("admin");
+    expect(roleOfSession(value, { ...withSecret, RUNWATCH_ADMIN_TOKEN: "rotated-admin-token-1" }, now)).toBeNull();
   });
 });
 
@@ -89,5 +90,8 @@ describe("safeNextPath", () => {
     expect(safeNextPath("https://evil.example")).toBe("/");
     expect(safeNextPath(undefined)).toBe("/");
     expect(safeNextPath(["/a", "/b"])).toBe("/a");
+    // Browsers drop tabs and newlines: each of these would leave the site (found in review).
+    for (const sneaky of ["/\t/evil.example", "/\n/evil.example", "/\r\\evil.example", "/\\/evil.example"]) expect(safeNextPath(sneaky)).toBe("/");
+    expect(safeNextPath("/runs/x?y=1#v1-L2")).toBe("/runs/x?y=1#v1-L2");
   });
 });

@@ -58,12 +58,12 @@ export function roleOfToken(token: string, env: ServerEnv = serverEnv()): Role |
 // ---- Sessions: "v1.<role>.<expires, unix s>.<HMAC-SHA256 of the rest>", nothing kept server-side.
 
 /**
- * RUNWATCH_SESSION_SECRET, or one derived from the tokens: every instance with the same tokens
- * accepts the same cookies, and changing a token signs everybody out.
+ * From the tokens, and RUNWATCH_SESSION_SECRET when set: every instance with the same
+ * configuration accepts the same cookies, and changing a token signs everybody out, with a
+ * secret too (a leaked admin token's sessions end when it is replaced; found in review).
  */
 function sessionKey(env: ServerEnv): Buffer {
-  if (env.RUNWATCH_SESSION_SECRET) return sha256(`runwatch-session-secret\0${env.RUNWATCH_SESSION_SECRET}`);
-  return sha256(`runwatch-session-tokens\0${env.RUNWATCH_ADMIN_TOKEN ?? ""}\0${env.RUNWATCH_VIEWER_TOKEN ?? ""}`);
+  return sha256(`runwatch-session-v1\0${env.RUNWATCH_SESSION_SECRET ?? ""}\0${env.RUNWATCH_ADMIN_TOKEN ?? ""}\0${env.RUNWATCH_VIEWER_TOKEN ?? ""}`);
 }
 
 function sign(payload: string, env: ServerEnv): string {
@@ -143,12 +143,14 @@ function unauthenticated(request: Request): ApiError {
 }
 
 /**
- * A request that changes something, authenticated by its cookie, must come from this site: a
- * cross-site page cannot make the browser post with our cookie (SameSite=Lax already stops
- * most), and an Origin from elsewhere is refused outright.
+ * A request that changes something and is let in by its cookie, or by nothing at all
+ * (RUNWATCH_AUTH=none), must come from this site: a page elsewhere could otherwise make the
+ * browser post to it (SameSite=Lax stops the cookie, but with sign-in off no cookie is needed;
+ * found in review). A browser always sends Origin on such a request; scripts with a bearer
+ * token are not browsers and are not checked.
  */
 function checkSameOrigin(request: Request, principal: Principal): void {
-  if (principal.via !== "session" || request.method === "GET" || request.method === "HEAD") return;
+  if (principal.via === "bearer" || request.method === "GET" || request.method === "HEAD") return;
   const origin = request.headers.get("origin");
   if (origin === null) return;
   const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");

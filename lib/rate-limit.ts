@@ -96,7 +96,9 @@ export async function enforceRateLimit(name: RateLimitName, request: Request, ro
   const limiter = limiterFor(name);
   if (!limiter) return;
   try {
-    await limiter.consume(rateLimitKey(request));
+    // Sign-in carries its token in the body: an Authorization header there proves nothing, and
+    // keying by it would give a guesser a fresh bucket per made-up header (found in review).
+    await limiter.consume(name === "sign_in" ? `ip:${clientAddress(request.headers)}` : rateLimitKey(request));
   } catch (rejection) {
     // With an insurance limiter a store error never lands here; anything else is a bug.
     if (!(rejection instanceof RateLimiterRes)) throw rejection;

@@ -18,11 +18,20 @@ export function streamUrl(runId: string, backend: StreamingBackend): string {
 }
 
 /**
- * Where to go after signing in: a path on this site only. "//evil.example" and
- * "/\\evil.example" are other sites to a browser, so they fall back to the home page.
+ * Where to go after signing in: a path on this site only. The value is resolved the way a
+ * browser would ("//evil.example", "/\\evil.example" and "/<tab>/evil.example" all lead to
+ * another site, since browsers drop tabs and newlines from URLs) and anything that leaves the
+ * site falls back to the home page.
  */
 export function safeNextPath(next: string | string[] | undefined): string {
   const value = Array.isArray(next) ? next[0] : next;
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
-  return value;
+  if (!value || !value.startsWith("/")) return "/";
+  const base = "http://runwatch.invalid";
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return "/";
+  }
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : "/";
 }

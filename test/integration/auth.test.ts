@@ -215,6 +215,8 @@ describe("sessions", () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await errorOf(limited)).message).toMatch(/sign-in attempts/);
+    // A made-up Authorization header does not buy a fresh bucket.
+    expect((await signInRoute(session("POST", VIEWER, { "X-Forwarded-For": "203.0.113.9", Authorization: "Bearer made-up-1" }))).status).toBe(429);
     // The right token from that address waits too; another address is unaffected.
     expect((await signInRoute(session("POST", VIEWER, { "X-Forwarded-For": "203.0.113.9" }))).status).toBe(429);
     expect((await signInRoute(session("POST", VIEWER, { "X-Forwarded-For": "203.0.113.10" }))).status).toBe(200);

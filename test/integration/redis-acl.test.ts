@@ -133,6 +133,14 @@ describe("the shipped ACL users", () => {
     const attempts = [() => app.flushall(), () => app.config("GET", "*"), () => app.keys("*"), () => app.call("ACL", "SETUSER", "intruder", "on"), () => app.get("someone-elses-key")];
     for (const attempt of attempts) await expect(attempt()).rejects.toThrow(/NOPERM/);
   });
+
+  it("let the app user keep rate-limit counters in Redis, where every instance shares them (found in review)", async () => {
+    const { createLimiter } = await import("@/lib/rate-limit");
+    const limiter = createLimiter("control", app, { RATE_LIMIT_CONTROL: 2, RATE_LIMIT_WINDOW_SECONDS: 60 } as never)!;
+    await limiter.consume("ip:acl-test");
+    // Counted in Redis, not in the in-memory fallback a NOPERM would silently switch to.
+    expect(Number(await app.get(`${keys.rateLimitPrefix("control")}:ip:acl-test`))).toBe(1);
+  });
 });
 
 describe("an inbox with garbage in it", () => {

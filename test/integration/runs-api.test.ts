@@ -82,6 +82,22 @@ describe("POST /api/v1/runs", () => {
     expect(response.status).toBe(413);
     expect((await response.json()).error.message).toMatch(/body: larger than/);
   });
+
+  it("with sign-in off, refuses a run started from another site's page (403), and starts nothing", async () => {
+    const prompt = `from elsewhere ${Date.now()}`;
+    const response = await createRun(
+      new Request("http://localhost/api/v1/runs", {
+        method: "POST",
+        // What fetch(..., {mode: "no-cors"}) from a page elsewhere sends: a plain-text body, the page's Origin.
+        body: JSON.stringify({ prompt, variations: 1 }),
+        headers: { "Content-Type": "text/plain", Origin: "https://evil.example", Host: "localhost" },
+      }),
+    );
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.message).toMatch(/Cross-site/);
+    const { runs } = (await (await listRuns(new Request("http://localhost/api/v1/runs"))).json()) as { runs: { prompt: string }[] };
+    expect(runs.some((run) => run.prompt === prompt)).toBe(false);
+  });
 });
 
 describe("agent limit", () => {
