@@ -64,7 +64,7 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   const [matchIndex, setMatchIndex] = useState(0);
   /** A line someone linked to (#v2-L120). */
   const [linked, setLinked] = useState<number | null>(null);
-  const { ref, onScroll, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLDivElement>(logs.length);
+  const { ref, onScroll, onWheel, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLDivElement>(logs.length);
 
   const rows = useMemo(() => filterRows(logs, level), [logs, level]);
   const matches = useMemo(() => findMatches(rows, query), [rows, query]);
@@ -156,7 +156,7 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
         )}
       </div>
       <div className="relative">
-        <div ref={ref} onScroll={onScroll} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list">
+        <div ref={ref} onScroll={onScroll} onWheel={onWheel} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list">
           <ol aria-label={`Logs of ${variationId}`} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
             {virtualizer.getVirtualItems().map((item) => {
               const { n, line } = rows[item.index]!;

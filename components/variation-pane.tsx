@@ -155,7 +155,7 @@ export const VariationPane = memo(function VariationPane({
         </p>
       )}
       <div className={cn("relative", collapsed && "hidden")}>
-        <div ref={output.ref} onScroll={output.onScroll} className={cn("overflow-y-auto px-3 py-2", fullscreen ? "h-[60vh]" : "h-96")} data-testid="variation-output" data-following={output.following}>
+        <div ref={output.ref} onScroll={output.onScroll} onWheel={output.onWheel} className={cn("overflow-y-auto px-3 py-2", fullscreen ? "h-[60vh]" : "h-96")} data-testid="variation-output" data-following={output.following}>
           {variation.output ? (
             <MarkdownOutput markdown={variation.output} scrollRef={output.ref} />
           ) : (

@@ -8,6 +8,11 @@ const NEAR_BOTTOM_PX = 48;
 export interface Follow<T extends HTMLElement> {
   ref: React.RefObject<T | null>;
   onScroll: () => void;
+  /**
+   * A wheel turned up is the reader's intent, even when new text scrolls the pane back down in
+   * the same frame (then the scroll events alone look like ours and following would go on).
+   */
+  onWheel: (event: { deltaY: number }) => void;
   /** True while the pane sticks to the bottom as text arrives. */
   following: boolean;
   /** Items that arrived since the reader scrolled up (0 while following). */
@@ -41,7 +46,8 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
 
   const scrollToBottom = useCallback(() => {
     const el = ref.current;
-    if (!el) return;
+    // followingNow, not the state: the reader may have stopped following since this render.
+    if (!el || !followingNow.current) return;
     programmatic.current = true;
     el.scrollTop = el.scrollHeight;
   }, []);
@@ -64,6 +70,13 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
     if (following) scrollToBottom();
   }, [count, following, scrollToBottom]);
 
+  const onWheel = useCallback((event: { deltaY: number }) => {
+    if (event.deltaY >= 0 || !followingNow.current) return;
+    followingNow.current = false;
+    setFollowingState(false);
+    setCountWhenLeft(latestCount.current);
+  }, []);
+
   // Stable: components call it from effects and listeners that must not re-run per new item.
   const setFollowing = useCallback(
     (follow: boolean) => {
@@ -77,5 +90,5 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
 
   const jumpToLatest = useCallback(() => setFollowing(true), [setFollowing]);
 
-  return { ref, onScroll, following, unseen: following ? 0 : Math.max(0, count - countWhenLeft), jumpToLatest, setFollowing };
+  return { ref, onScroll, onWheel, following, unseen: following ? 0 : Math.max(0, count - countWhenLeft), jumpToLatest, setFollowing };
 }
