@@ -146,6 +146,7 @@ describe(`fault suite (${QUICK ? "quick" : "full"})`, () => {
     // The home page is rendered without Redis (the runs list then says Redis is unavailable).
     const pages = pollHealth(a.url, "/");
     let downAt = 0;
+    let backAt = 0;
     const observed = await observe("redis restart", {
       ticks: SIZES.ticks,
       viewerCount: SIZES.viewers,
@@ -153,6 +154,7 @@ describe(`fault suite (${QUICK ? "quick" : "full"})`, () => {
       viewOn: [a, b],
       strike: async () => {
         const upAt = await world.restartRedis(SIZES.redisDownMs, () => (downAt = Date.now()));
+        backAt = upAt;
         const deadline = Date.now() + 20_000;
         while (!health.samples.some((s) => s.at > upAt && s.status === 200) && Date.now() < deadline) await sleep(100);
         const healthyAt = health.samples.find((s) => s.at > upAt && s.status === 200)?.at ?? Date.now();
@@ -166,7 +168,10 @@ describe(`fault suite (${QUICK ? "quick" : "full"})`, () => {
     const pagesDuring = pages.samples.filter((s) => s.at > downAt && s.at + s.ms < downAt + SIZES.redisDownMs);
     expect(pagesDuring.length).toBeGreaterThan(0);
     expect(pagesDuring.map((s) => s.status), "the app keeps serving pages while Redis is down").toEqual(pagesDuring.map(() => 200));
-    const during = health.samples.filter((s) => s.at > downAt + 500 && s.at + s.ms < downAt + SIZES.redisDownMs);
+    // Until Redis is really back (a restart takes longer than the planned downtime): a health
+    // check that waits on a probe can take up to 2 s, which the quick form's 2 s outage may not
+    // hold whole (found by a clean-clone run).
+    const during = health.samples.filter((s) => s.at > downAt + 500 && s.at + s.ms < backAt);
     expect(during.length).toBeGreaterThan(0);
     expect(during.map((s) => s.status), JSON.stringify(during)).toEqual(during.map(() => 503));
     expect(during.some((s) => s.circuit === "open"), JSON.stringify(during)).toBe(true);
