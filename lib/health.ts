@@ -1,6 +1,6 @@
 import "server-only";
 import type { BreakerState } from "./redis-breaker";
-import { getRedis, probeRedis, redisBreaker } from "./redis";
+import { getRedis, probeRedis, redisBreaker, redisConnectionLost } from "./redis";
 import { withTimeout } from "./timeout";
 
 const PING_TIMEOUT_MS = 2_000;
@@ -14,13 +14,17 @@ export interface Health {
 }
 
 /**
- * 200 needs a PONG within 2 s; anything else is reported with the reason. While the circuit
- * breaker is open the answer is immediate (no PING piles up on a dead or stalled connection);
- * once its period is over, this check may be the one that sends the probe, and waits for it.
+ * 200 needs a PONG within 2 s; anything else is reported with the reason. While the connection
+ * is down, or the circuit breaker is open, the answer is immediate: no PING piles up on a dead
+ * or stalled connection, and a readiness probe (1 s timeout on Kubernetes) hears 503, not a
+ * timeout. Once the breaker's period is over, this check may be the one that sends the probe,
+ * and waits for it.
  */
 export async function checkHealth(): Promise<Health> {
   const breaker = redisBreaker();
   getRedis(); // the breaker watches the client from its creation
+  const lost = redisConnectionLost();
+  if (lost) return { ok: false, redis: "down", circuit: breaker.state, reason: `Redis is unreachable: ${lost}; circuit breaker ${breaker.state}` };
   if (!breaker.allows()) await probeRedis();
   if (!breaker.allows()) {
     return { ok: false, redis: "down", circuit: breaker.state, reason: `Redis is unreachable: circuit breaker ${breaker.state} (${breaker.reason}); next try in ${breaker.retryAfterSeconds()} s` };

@@ -26,6 +26,7 @@ import type { AgentMessage } from "./events";
 import { isRunId } from "./ids";
 import { parseInboxEntry, type InboxEntry } from "./inbox";
 import { parseJson } from "./json";
+import { retryDelay } from "./backoff";
 import { componentLogger, runLogger } from "./log";
 import { checkRawMessage } from "./message-check";
 import { publishMessage, UnknownRunError } from "./publish";
@@ -34,6 +35,8 @@ import { getRedis, type RedisClient } from "./redis";
 import { getSubscriber, type Unsubscribe } from "./subscriber";
 
 const PAGE_SIZE = 100;
+/** Subscribing to wake-ups again after Redis went away: 250 ms doubling to the sweep's period. */
+const RESUBSCRIBE_POLICY = { baseMs: 250, capMs: 3_000, attempts: Infinity };
 const SWEEP_INTERVAL_MS = 3_000;
 /** Runs the sweep looks at, newest first (as the runs metric does). */
 const SWEEP_RUNS = 1_000;
@@ -58,6 +61,7 @@ class Ingestor {
   private tick: NodeJS.Immediate | null = null;
   private sweepTimer: NodeJS.Timeout | undefined;
   private unsubscribe: Unsubscribe | null = null;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
   stopped = false;
 
   constructor(private readonly redis: RedisClient) {}
@@ -71,17 +75,38 @@ class Ingestor {
     });
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
-    try {
-      this.unsubscribe = await getSubscriber().subscribe(channels.allInboxWakes(), this.onWake, { onGap: () => void this.sweep() });
-    } catch (error) {
-      componentLogger("ingest").warn({ err: error }, "subscribing to inbox wake-ups failed; the periodic sweep still ingests");
-    }
+    await this.subscribeWakes(1);
     void this.sweep();
+  }
+
+  /**
+   * Subscribe to the wake-ups; after a failure, or once the subscription is lost (Redis went
+   * away), again with a backoff until it works. Meanwhile the periodic sweep still ingests, and
+   * one right after subscribing again picks up what arrived while nobody listened.
+   */
+  private async subscribeWakes(attempt: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const unsubscribe = await getSubscriber().subscribe(channels.allInboxWakes(), this.onWake, {
+        onGap: () => {
+          this.unsubscribe = null;
+          void this.subscribeWakes(1);
+        },
+      });
+      if (this.stopped) return void unsubscribe();
+      this.unsubscribe = unsubscribe;
+      if (attempt > 1) void this.sweep();
+    } catch (error) {
+      if (attempt === 1) componentLogger("ingest").warn({ err: error }, "subscribing to inbox wake-ups failed; retrying, and the periodic sweep still ingests");
+      this.resubscribeTimer = setTimeout(() => void this.subscribeWakes(attempt + 1), retryDelay(RESUBSCRIBE_POLICY, attempt));
+      this.resubscribeTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
+    clearTimeout(this.resubscribeTimer);
     if (this.tick) clearImmediate(this.tick);
     await this.unsubscribe?.();
   }

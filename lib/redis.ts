@@ -31,6 +31,8 @@ const globalForRedis = globalThis as unknown as {
   runwatchRedisBreaker?: CircuitBreaker;
   runwatchRedisProbe?: Promise<void> | null;
   runwatchSubscriberConnection?: RedisClient;
+  /** The command connection had been ready and dropped; false again once it is back. */
+  runwatchRedisLost?: boolean;
 };
 
 /**
@@ -106,6 +108,7 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   let wasReady = false;
   client.on("ready", () => {
     wasReady = true;
+    globalForRedis.runwatchRedisLost = false;
     // Reconnected, and ioredis's handshake was answered: Redis is back, so close at once rather
     // than refuse requests until the open period ends (a Sentinel failover takes well under it).
     breaker.success();
@@ -115,6 +118,7 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   // within it, and refusing those requests would turn a blip into errors. Still not back: open.
   client.on("close", () => {
     if (!wasReady) return;
+    globalForRedis.runwatchRedisLost = true;
     setTimeout(() => {
       if (client.status !== "ready") breaker.trip("the connection to Redis closed");
     }, RECONNECT_GRACE_MS).unref();
@@ -129,6 +133,16 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
       }
     },
   };
+}
+
+/**
+ * The command connection is down after having been up (it is reconnecting): nothing sent now
+ * can be answered until it is back. Null while it is up, or still making its first connection.
+ */
+export function redisConnectionLost(): string | null {
+  const client = globalForRedis.runwatchRedis;
+  if (!client || !globalForRedis.runwatchRedisLost || client.status === "ready") return null;
+  return `the connection to Redis is down (${client.status})`;
 }
 
 /** Send the half-open probe if it is due (one at a time); resolves once it is answered or failed. */
@@ -182,9 +196,10 @@ export function getSubscriberConnection(): RedisClient {
       ...REDIS_OPTIONS,
       // Subscriptions are long-lived; a per-command timeout would break PSUBSCRIBE replies under load.
       commandTimeout: undefined,
-      // lib/subscriber.ts re-subscribes from its own map of live viewers (see there). On a
-      // Cluster this only reaches node connections: ioredis moves the subscription to another
-      // node by itself when its node leaves, and lib/subscriber.ts treats that as a gap.
+      // A dropped connection ends every subscription: lib/subscriber.ts tells each subscriber
+      // at once, and those still interested subscribe again (see there). On a Cluster this only
+      // reaches node connections: ioredis moves the subscription to another node by itself when
+      // its node leaves, and lib/subscriber.ts treats that the same way.
       autoResubscribe: false,
       // No INFO ready check: over TLS ioredis may send the first PSUBSCRIBE ahead of it, and
       // Redis refuses INFO on a subscribed connection, which then reconnects (a gap for every

@@ -17,8 +17,11 @@ export type Unsubscribe = () => Promise<void>;
 
 export interface SubscribeOptions {
   /**
-   * The subscription had a gap: the connection dropped and messages published meanwhile were
-   * not delivered (or re-subscribing failed). Viewers should start over (reconnect).
+   * The subscription is gone: its connection dropped (or, on a Cluster, moved to another node),
+   * and messages published from now until a new subscription is confirmed are lost. Called at
+   * once, before anything else reaches the handler, which gets nothing more. Whoever still wants
+   * messages subscribes again and reads the history from where it was: a viewer's stream ends,
+   * and the browser resumes from its last event id.
    */
   onGap?: () => void;
 }
@@ -40,25 +43,31 @@ const DRAIN_TIMEOUT_MS = 2_000;
 
 export class PatternSubscriber {
   private readonly entries = new Map<string, PatternEntry>();
-  private lostConnection = false;
+  /**
+   * Redis Cluster: patterns whose entries were dropped but which ioredis may still hold
+   * subscribed (it re-subscribes by itself on another node); unsubscribed when it can.
+   */
+  private readonly orphans = new Set<string>();
+  private readonly cluster: boolean;
 
   constructor(private readonly connection: RedisClient) {
-    // The connection is made with autoResubscribe off: after a reconnect we subscribe what
-    // our map holds. ioredis's own list would also bring back a pattern whose PUNSUBSCRIBE
-    // failed while Redis was down, leaving it subscribed with no viewer forever.
-    connection.on("close", () => {
-      this.lostConnection = true;
-    });
-    connection.on("ready", () => {
-      if (!this.lostConnection) return; // first connect: queued PSUBSCRIBEs are on their way
-      this.lostConnection = false;
-      void this.resubscribeAfterReconnect();
-    });
-    // Redis Cluster: ioredis moves the subscriptions to another node by itself when their
-    // connection ends, without a "close" here; what was published meanwhile is lost, as on a
-    // reconnect. Patterns whose PUNSUBSCRIBE failed come back with it (harmless: no handler).
-    if (connection instanceof Cluster && !onClusterSubscriptionMoved(connection, () => void this.resubscribeAfterReconnect())) {
-      componentLogger("subscriber").warn("cannot watch the Redis Cluster subscriber (ioredis changed?): viewers will not be told of a lost subscription");
+    this.cluster = connection instanceof Cluster;
+    // A dropped connection takes every subscription with it, and what is published until a new
+    // PSUBSCRIBE is confirmed is lost. Every subscriber is told at once, before anything else
+    // can reach it: a message delivered after such a hole would move a viewer's cursor past it,
+    // and its resume would then skip what was lost (the fault suite caught exactly that, when
+    // subscribers were re-subscribed first and told afterwards). Nothing is re-subscribed here:
+    // the connection is made with autoResubscribe off, and whoever still wants messages
+    // subscribes again, then reads the history from where it was (lib/stream-follower.ts).
+    connection.on("close", () => this.dropConfirmed("the subscriber connection to Redis closed"));
+    if (this.cluster) {
+      // Redis Cluster: ioredis moves the subscriptions to another node by itself when their
+      // connection ends, without a "close" here; what was published meanwhile is lost, as on a
+      // reconnect. It takes them along, so they are unsubscribed (see `orphans`).
+      if (!onClusterSubscriptionMoved(connection, () => this.dropConfirmed("the Redis Cluster moved the subscriptions to another node"))) {
+        componentLogger("subscriber").warn("cannot watch the Redis Cluster subscriber (ioredis changed?): viewers will not be told of a lost subscription");
+      }
+      connection.on("ready", () => this.unsubscribeOrphans());
     }
     connection.on("pmessage", (pattern: string, channel: string, message: string) => {
       const entry = this.entries.get(pattern);
@@ -74,16 +83,43 @@ export class PatternSubscriber {
     });
   }
 
-  private async resubscribeAfterReconnect(): Promise<void> {
-    const confirmed = [...this.entries].filter(([, entry]) => entry.confirmed);
-    if (confirmed.length > 0) {
-      await this.connection.psubscribe(...confirmed.map(([pattern]) => pattern)).catch((error: Error) => {
-        componentLogger("subscriber").warn({ err: error, patterns: confirmed.length }, "re-subscribing after a Redis reconnect failed");
-      });
+  /**
+   * Forget every confirmed subscription and tell its subscribers they have a gap. Entries still
+   * waiting for their PSUBSCRIBE stay: their subscribers are not live yet, and ioredis sends the
+   * command again on the new connection (or fails it, which they hear).
+   */
+  private dropConfirmed(reason: string): void {
+    const dropped = [...this.entries].filter(([, entry]) => entry.confirmed);
+    if (dropped.length === 0) return;
+    for (const [pattern] of dropped) {
+      this.entries.delete(pattern);
+      if (this.cluster) this.orphans.add(pattern);
     }
-    // Messages published while we were away are gone: every viewer of those runs must know.
-    for (const [, entry] of confirmed) {
-      for (const { onGap } of entry.subscribers) onGap?.();
+    componentLogger("subscriber").warn({ patterns: dropped.length, reason }, "subscriptions lost: their viewers resume from their last event");
+    for (const [, entry] of dropped) {
+      for (const { onGap } of entry.subscribers) {
+        try {
+          onGap?.();
+        } catch (error) {
+          componentLogger("subscriber").error({ err: error }, "a subscriber's gap handler failed");
+        }
+      }
+    }
+    if (this.cluster) this.unsubscribeOrphans();
+  }
+
+  /** Cluster only: PUNSUBSCRIBE what ioredis brought back without a subscriber here. */
+  private unsubscribeOrphans(): void {
+    for (const pattern of this.orphans) {
+      // Subscribed again meanwhile: that entry's PSUBSCRIBE was sent after, and wins; keep it.
+      if (this.entries.has(pattern)) {
+        this.orphans.delete(pattern);
+        continue;
+      }
+      this.connection.punsubscribe(pattern).then(
+        () => this.orphans.delete(pattern),
+        () => {}, // the Cluster is down: tried again once it is ready
+      );
     }
   }
 

@@ -22,7 +22,8 @@ const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
 export class AppServer {
   readonly dataDir: string;
   private child: ChildProcess | null = null;
-  private output = "";
+  /** What the server printed (its JSON log lines): a failing test shows the warnings. */
+  output = "";
 
   private constructor(
     readonly port: number,

@@ -29,33 +29,42 @@ afterAll(async () => {
 });
 
 describe("when Redis is down", () => {
-  it("re-subscribes the runs still watched after Redis comes back, and only those", async () => {
+  it("tells each subscriber at once when the connection drops, delivers it nothing after, and leaves nothing subscribed", async () => {
     const { getSubscriber } = await import("@/lib/subscriber");
+    const { getSubscriberConnection } = await import("@/lib/redis");
     const subscriber = getSubscriber();
-    const received: string[] = [];
-    let gaps = 0;
-    await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => received.push(message), { onGap: () => gaps++ });
+    // Messages and gaps in the order the subscriber saw them: a message after the gap would have
+    // moved a viewer's cursor past what was lost while Redis was away.
+    const seen: string[] = [];
+    await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => seen.push(message), { onGap: () => seen.push("gap") });
     const releaseOther = await subscriber.subscribe("run:run-bbbbbbbbbbbb:*", () => {});
+    const { default: Redis } = await import("ioredis");
+    const before = new Redis(redis.url);
+    await before.publish("run:run-aaaaaaaaaaaa:status", "before");
+    await subscriber.drain();
+    before.disconnect();
+    expect(seen).toEqual(["before"]);
 
     await redis.stop();
-    await releaseOther(); // its PUNSUBSCRIBE cannot reach Redis now
+    await expect.poll(() => seen, { timeout: 5_000 }).toEqual(["before", "gap"]);
+    await releaseOther(); // its subscription went with the connection: nothing to send
+    expect(subscriber.activePatterns()).toEqual([]);
     redis = await startRedis({ dir, persistent: false, port: redis.port });
 
-    const { default: Redis } = await import("ioredis");
     const probe = new Redis(redis.url);
     try {
-      const deadline = Date.now() + 10_000;
-      while (Number(await probe.call("PUBSUB", "NUMPAT")) !== 1) {
-        if (Date.now() > deadline) throw new Error("the watched run was not re-subscribed");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await new Promise((r) => setTimeout(r, 300)); // a stray re-subscribe would land by now
+      await expect.poll(() => getSubscriberConnection().status, { timeout: 10_000 }).toBe("ready");
+      await subscriber.drain();
+      await probe.publish("run:run-aaaaaaaaaaaa:status", "after, to nobody");
+      expect(Number(await probe.call("PUBSUB", "NUMPAT"))).toBe(0);
+      // Whoever still wants the run subscribes again, and hears what comes next.
+      const again: string[] = [];
+      await subscriber.subscribe("run:run-aaaaaaaaaaaa:*", (_channel, message) => again.push(message));
       expect(Number(await probe.call("PUBSUB", "NUMPAT"))).toBe(1);
       await probe.publish("run:run-aaaaaaaaaaaa:status", "back");
       await subscriber.drain();
-      expect(received).toEqual(["back"]);
-      // the viewer is told messages may have been lost while Redis was away
-      expect(gaps).toBe(1);
+      expect(again).toEqual(["back"]);
+      expect(seen).toEqual(["before", "gap"]);
     } finally {
       await probe.quit();
     }

@@ -36,6 +36,10 @@ export class Viewer {
   complete = false;
   /** Each base URL that served this viewer, in order. */
   readonly servedBy: string[] = [];
+  /** The stream entry id each (variation, sequence) came with: says where a missing one sits. */
+  readonly idOf = new Map<string, string>();
+  /** Every connection, for the report when a viewer misses something. */
+  readonly sessions: Array<{ url: string; cursor: string; openedAt: number; endedAt: number; first: string; last: string; events: number; end: string }> = [];
   private base = 0;
   private controller: AbortController | null = null;
   private stopped = false;
@@ -106,6 +110,9 @@ export class Viewer {
       return false;
     }
     this.servedBy.push(this.baseUrls[this.base]!);
+    const session = { url: this.baseUrls[this.base]!, cursor: this.lastEventId, openedAt: Date.now(), endedAt: 0, first: "", last: "", events: 0, end: "server ended the stream" };
+    this.sessions.push(session);
+    this.session = session;
     let silence = setTimeout(() => controller.abort(), this.silenceMs);
     const batch: SseEvent[] = [];
     const parser = createParser({ onEvent: (message) => this.take(message.event as SseEventName | undefined, message.data, message.id, batch) });
@@ -121,18 +128,30 @@ export class Viewer {
         this.apply(batch.splice(0));
         if (this.complete) break;
       }
-    } catch {
+    } catch (error) {
       // cut, silent or the server went away: the loop resumes
+      session.end = `${(error as Error).name}: ${(error as Error).message}`;
     } finally {
       clearTimeout(silence);
       controller.abort();
+      session.endedAt = Date.now();
+      if (this.complete) session.end = "run_complete";
     }
     return true;
   }
 
+  private session: Viewer["sessions"][number] | null = null;
+
   private take(name: SseEventName | undefined, data: string, id: string | undefined, batch: SseEvent[]): void {
     if (!name || !(name in sseEventSchemas)) return;
-    if (id) this.lastEventId = id;
+    if (id) {
+      this.lastEventId = id;
+      if (this.session) {
+        this.session.first ||= id;
+        this.session.last = id;
+        this.session.events += 1;
+      }
+    }
     const parsed = sseEventSchemas[name].safeParse(JSON.parse(data));
     if (!parsed.success) throw new Error(`the ${name} event fails its schema: ${data}`);
     const event = { event: name, data: parsed.data } as SseEvent;
@@ -147,6 +166,7 @@ export class Viewer {
       if (this.seenEvents.has(eventKey)) this.rawDuplicates += 1;
       this.seenEvents.add(eventKey);
       this.received.add(key);
+      if (id) this.idOf.set(key, id);
     }
     if (event.event === "agent_error") this.failures.set(event.data.variation_id, { error: event.data.error, exitCode: event.data.exit_code, at: now });
     batch.push(event);
