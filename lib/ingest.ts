@@ -88,19 +88,25 @@ class Ingestor {
     if (this.stopped) return;
     try {
       const unsubscribe = await getSubscriber().subscribe(channels.allInboxWakes(), this.onWake, {
+        // Not at once: the connection has just closed (or is being closed for good, which stops us).
         onGap: () => {
           this.unsubscribe = null;
-          void this.subscribeWakes(1);
+          this.subscribeLater(2);
         },
       });
       if (this.stopped) return void unsubscribe();
       this.unsubscribe = unsubscribe;
       if (attempt > 1) void this.sweep();
     } catch (error) {
-      if (attempt === 1) componentLogger("ingest").warn({ err: error }, "subscribing to inbox wake-ups failed; retrying, and the periodic sweep still ingests");
-      this.resubscribeTimer = setTimeout(() => void this.subscribeWakes(attempt + 1), retryDelay(RESUBSCRIBE_POLICY, attempt));
-      this.resubscribeTimer.unref();
+      if (attempt === 1 || attempt % 10 === 0) componentLogger("ingest").warn({ err: error, attempt }, "subscribing to inbox wake-ups failed; retrying, and the periodic sweep still ingests");
+      this.subscribeLater(attempt + 1);
     }
+  }
+
+  private subscribeLater(attempt: number): void {
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = setTimeout(() => void this.subscribeWakes(attempt), retryDelay(RESUBSCRIBE_POLICY, attempt - 1));
+    this.resubscribeTimer.unref();
   }
 
   async stop(): Promise<void> {

@@ -50,10 +50,19 @@ function createMetrics() {
       help: "SSE events written to a connection (history and live; heartbeat and stream_open not counted), by backend",
       labelNames: ["backend"],
       registers,
+      // Counted on the fan-out's hot path into a plain object (countDelivered); handed over here.
+      collect() {
+        for (const backend of SSE_BACKENDS) {
+          const count = uncollectedDeliveries[backend];
+          if (count === 0) continue;
+          uncollectedDeliveries[backend] = 0;
+          this.inc({ backend }, count);
+        }
+      },
     }),
     deliveryLatency: new Histogram({
       name: "runwatch_sse_delivery_latency_seconds",
-      help: "From a live message's timestamp (set by its agent, or by the server for control messages) to its SSE event being written to a viewer; replayed history is not observed",
+      help: "From a live message's timestamp (set by its agent, or by the server for control messages) to its SSE events being written to this process's viewers, observed once per message (however many viewers it went to); replayed history is not observed",
       labelNames: ["backend"],
       // Sub-millisecond on one machine up to a badly lagging viewer; p99 targets are around 100 ms.
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -125,7 +134,19 @@ function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-const globalForMetrics = globalThis as unknown as { runwatchMetrics?: Metrics };
+const globalForMetrics = globalThis as unknown as { runwatchMetrics?: Metrics; runwatchDeliveries?: Record<SseBackend, number> };
+
+/** Process-wide like the metrics (Next may load this module more than once). */
+const uncollectedDeliveries = (globalForMetrics.runwatchDeliveries ??= { redis: 0, kubectl: 0, control: 0, runs_feed: 0 });
+
+/**
+ * `count` events written to a viewer: runwatch_sse_events_delivered_total. An addition, not a
+ * prom-client call (which hashes its labels each time): 1,000 viewers of a run make this 1,000
+ * times per message.
+ */
+export function countDelivered(backend: SseBackend, count: number): void {
+  uncollectedDeliveries[backend] += count;
+}
 
 export function metrics(): Metrics {
   globalForMetrics.runwatchMetrics ??= createMetrics();

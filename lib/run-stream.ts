@@ -73,7 +73,8 @@ async function isTrimmedAfter(runId: string, cursor: string): Promise<boolean> {
 interface Prepared {
   message: AgentMessage;
   events: SseEvent[];
-  text: string;
+  /** The frames: as bytes for a live message (shared by every viewer), as text for history. */
+  frames: string | Uint8Array;
 }
 
 /** Per entry; the key is the shared entry object, so it goes when the entry does. */
@@ -121,10 +122,11 @@ class RunStream extends StreamFollower {
   protected handle(entry: StreamEntry): void {
     const prepared = this.prepare(entry);
     if (!prepared) return;
-    const { message, events, text } = prepared;
-    this.connection.sendEncoded(text, events.length);
-    // Entries read back from the stream carry no channel: that is history, not live.
-    recordMessageDelivered("redis", message.timestamp, entry.channel ? "live" : "replay", events.length);
+    const { message, events, frames } = prepared;
+    this.connection.sendEncoded(frames, events.length);
+    // Entries read back from the stream carry no channel: that is history, not live (a live
+    // one's latency is observed once, in prepare()).
+    if (!entry.channel) recordMessageDelivered("redis", message.timestamp, "replay", events.length);
     if (message.type === "status") {
       this.completion.observe(message.variation_id, message.content, message.timestamp);
       this.finishIfComplete();
@@ -141,8 +143,12 @@ class RunStream extends StreamFollower {
     if (cached !== undefined) return cached;
     const message = this.validate(entry);
     const events = message ? toSseEvents(message) : [];
-    const prepared = message ? { message, events, text: events.map(({ event, data }) => encodeFrame({ event, data, id: entry.id })).join("") } : null;
+    const text = events.map(({ event, data }) => encodeFrame({ event, data, id: entry.id })).join("");
+    // A replayed entry is this viewer's alone and is joined with its page: text is enough.
+    const prepared = message ? { message, events, frames: entry.channel ? Buffer.from(text) : text } : null;
     PREPARED.set(entry, prepared);
+    // Once per live message, not per viewer: every viewer here gets it in this same tick.
+    if (prepared && entry.channel) recordMessageDelivered("redis", prepared.message.timestamp, "live");
     return prepared;
   }
 

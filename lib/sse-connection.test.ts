@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "./events";
+import { encodeFrame } from "./sse";
 import { MAX_BUFFERED_BYTES, MAX_CHUNK_BYTES, SseConnection } from "./sse-connection";
 
 const MiB = 1024 * 1024;
@@ -42,6 +43,34 @@ describe("SseConnection write coalescing", () => {
     expect(rest).toEqual([]);
     expect(sequencesIn(burst!)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
     expect(burst!.match(/^event: agent_output$/gm)).toHaveLength(1_000);
+  });
+
+  it("hands a message's shared bytes to every viewer as they are, and joins them with text in order", async () => {
+    const shared = Buffer.from(encodeFrame({ event: "agent_output", data: output(2).data, id: "1-2" }));
+    const connections = [new SseConnection(new AbortController().signal), new SseConnection(new AbortController().signal)];
+    const chunks = connections.map((c) => {
+      const reader = c.response.body!.getReader();
+      const raw: Uint8Array[] = [];
+      return (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return raw;
+          raw.push(value);
+        }
+      })();
+    });
+    await nextTick();
+    // The first viewer gets the message alone; the second has text before and after it.
+    connections[0]!.sendEncoded(shared, 1);
+    connections[1]!.sendEvents([output(1)]);
+    connections[1]!.sendEncoded(shared, 1);
+    connections[1]!.sendEvents([output(3)]);
+    await nextTick();
+    for (const c of connections) c.close();
+    const [first, second] = await Promise.all(chunks);
+    expect(first![1]).toBe(shared); // not copied
+    expect(sequencesIn(decoder.decode(second![1]))).toEqual([1, 2, 3]);
+    expect(second).toHaveLength(2);
   });
 
   it("sends what two ticks wrote as two chunks", async () => {

@@ -5,7 +5,7 @@
  */
 import type { SseEvent } from "./events";
 import { rootLogger, runLogger, type Logger } from "./log";
-import { metrics, type SseBackend } from "./metrics";
+import { countDelivered, metrics, type SseBackend } from "./metrics";
 import type { StreamingBackend } from "./public-env";
 import { encodeComment, encodeFrame, encodeRetry, SSE_HEADERS } from "./sse";
 
@@ -34,6 +34,32 @@ export interface SseConnectionContext {
 /** Keep-alive events: they say the stream is up, they are not something delivered. */
 const UNCOUNTED_EVENTS = new Set(["stream_open", "heartbeat"]);
 
+/**
+ * Connections with something pending, flushed together at the end of the tick: one
+ * setImmediate for a message that went to 1,000 viewers, not 1,000.
+ */
+let dirty = new Set<SseConnection>();
+let flushScheduled = false;
+
+function scheduleFlush(connection: SseConnection): void {
+  dirty.add(connection);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushDirty);
+}
+
+function flushDirty(): void {
+  flushScheduled = false;
+  const connections = dirty;
+  dirty = new Set();
+  for (const connection of connections) connection.flushNow();
+}
+
+/** A frame as text, or already encoded (the same bytes shared by every viewer of a message). */
+type Chunk = string | Uint8Array;
+
+const chunkBytes = (chunk: Chunk): number => (typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength);
+
 export class SseConnection {
   readonly response: Response;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -46,11 +72,10 @@ export class SseConnection {
   /** Events written so far (keep-alives aside), for the close line. */
   private eventsSent = 0;
   /** What this tick has written so far: one chunk for the viewer at the tick's end. */
-  private pending: string[] = [];
+  private pending: Chunk[] = [];
   private pendingBytes = 0;
   /** Events in the pending chunk; counted once it is queued for the viewer. */
   private pendingEvents = 0;
-  private flushScheduled: ReturnType<typeof setImmediate> | null = null;
   private closeReason: "ended" | "viewer_left" | "too_slow" = "ended";
 
   constructor(
@@ -111,12 +136,12 @@ export class SseConnection {
   }
 
   /**
-   * Frames already encoded (the same bytes for every viewer of a message, encoded once);
-   * `events` of them count as delivered.
+   * Frames already encoded, as text or bytes (the same bytes for every viewer of a message,
+   * encoded once); `events` of them count as delivered.
    */
-  sendEncoded(text: string, events: number): void {
+  sendEncoded(frames: Chunk, events: number): void {
     this.pendingEvents += events;
-    this.write(text);
+    this.write(frames);
   }
 
   /** One event of another stream's vocabulary (the agents' control stream). */
@@ -185,13 +210,13 @@ export class SseConnection {
    * 1,000 events costs one socket write, not 1,000. Pending bytes count towards the slow-viewer
    * limit like queued ones.
    */
-  private write(chunk: string): void {
+  private write(chunk: Chunk): void {
     if (this.closedFlag) {
       this.pendingEvents = 0;
       return;
     }
     this.pending.push(chunk);
-    this.pendingBytes += Buffer.byteLength(chunk);
+    this.pendingBytes += chunkBytes(chunk);
     if (this.pendingBytes - (this.controller.desiredSize ?? 0) > MAX_BUFFERED_BYTES) {
       this.log.warn({ max_buffered_bytes: MAX_BUFFERED_BYTES }, "sse viewer is not reading: disconnecting it");
       metrics().slowViewersDropped.inc({ backend: this.backend });
@@ -199,34 +224,43 @@ export class SseConnection {
       this.close(new Error("viewer too slow: disconnected"));
       return;
     }
-    if (this.pendingBytes >= MAX_CHUNK_BYTES) this.flush();
-    else this.flushScheduled ??= setImmediate(this.flush);
+    if (this.pendingBytes >= MAX_CHUNK_BYTES) this.flushNow();
+    else scheduleFlush(this);
   }
 
-  private readonly flush = (): void => {
+  /** Hand the pending chunk to the viewer now (the shared end-of-tick flush calls this). */
+  flushNow(): void {
     if (!this.enqueuePending()) this.close();
     this.wakeWriters();
-  };
+  }
 
   /** Queue the pending chunk for the viewer; false if the stream no longer takes it. */
   private enqueuePending(): boolean {
     this.cancelScheduledFlush();
     if (this.pending.length === 0) return true;
-    const chunk = this.pending.join("");
+    const chunk = this.joinPending();
     const events = this.pendingEvents;
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingEvents = 0;
     try {
-      this.controller.enqueue(this.encoder.encode(chunk));
+      this.controller.enqueue(chunk);
     } catch {
       return false;
     }
     if (events > 0) {
       this.eventsSent += events;
-      metrics().eventsDelivered.inc({ backend: this.backend }, events);
+      countDelivered(this.backend, events);
     }
     return true;
+  }
+
+  /** One message's shared bytes go out as they are; anything else is joined and encoded once. */
+  private joinPending(): Uint8Array {
+    const [first] = this.pending;
+    if (this.pending.length === 1 && typeof first !== "string") return first!;
+    if (this.pending.every((chunk) => typeof chunk === "string")) return this.encoder.encode(this.pending.join(""));
+    return Buffer.concat(this.pending.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk)));
   }
 
   private dropPending(): void {
@@ -237,8 +271,6 @@ export class SseConnection {
   }
 
   private cancelScheduledFlush(): void {
-    if (this.flushScheduled === null) return;
-    clearImmediate(this.flushScheduled);
-    this.flushScheduled = null;
+    dirty.delete(this);
   }
 }

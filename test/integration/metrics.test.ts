@@ -121,6 +121,20 @@ describe("GET /api/metrics", () => {
     reader!.abort();
   });
 
+  it("observes a live message's latency once however many viewers it reaches, and counts each delivery", async () => {
+    const run = await newRun(1);
+    const viewers = [await openStream(run.runId), await openStream(run.runId)];
+    for (const { reader } of viewers) await reader!.waitForConnectionEvent("stream_open");
+    const before = await scrape();
+    const delivered = (f: Families) => value(f, "runwatch_sse_events_delivered_total", { backend: "redis" });
+    const [a] = publishers(redisClient(), run);
+    await a!.output("to both");
+    for (const { reader } of viewers) await reader!.waitForEvents(1);
+    const after = await eventually(scrape, (f) => delivered(f) - delivered(before) >= 2);
+    expect(latency(after, "_count") - latency(before, "_count")).toBe(1);
+    for (const { reader } of viewers) reader!.abort();
+  });
+
   it("counts a replayed history as replayed events and keeps it out of the latency histogram", async () => {
     const run = await newRun(1);
     const [a] = publishers(redisClient(), run);
