@@ -9,7 +9,7 @@
 import Redis from "ioredis";
 import { execSync } from "node:child_process";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, rssBytes, runBench, servingPid, withAppAndBaseline } from "./support";
+import { machine, rssBytes, runBench, servingPid, withAppAndBaseline, APP_LABEL } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       baseline_steps: raw.steps,
     };
     console.log(`\nconnections: concurrent viewers on one process (over ${RUNS} runs), RSS per viewer, Redis connections`);
-    console.log(`  Runwatch (next start, /stream/redis)   ${runwatch.held} held, ${result.runwatch_kib_per_viewer} KiB per viewer, ${result.runwatch_redis_connections} Redis connections`);
+    console.log(`  ${APP_LABEL}   ${runwatch.held} held, ${result.runwatch_kib_per_viewer} KiB per viewer, ${result.runwatch_redis_connections} Redis connections`);
     console.log(`  raw baseline (node:http + psubscribe)  ${raw.held} held, ${result.baseline_kib_per_viewer} KiB per viewer, ${result.baseline_redis_connections} Redis connections`);
     console.log(`  Runwatch / baseline                    ${result.ratio_kib_per_viewer}x memory per viewer\n`);
     console.log(JSON.stringify(result));

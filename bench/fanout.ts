@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, runBench, withAppAndBaseline } from "./support";
+import { machine, runBench, withAppAndBaseline, APP_LABEL } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const VIEWERS = 1_000;
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       baseline_steps: raw.steps,
     };
     console.log(`\nfan-out: one run, ${VIEWERS} viewers, highest rate with no loss and p99 ≤ ${P99_LIMIT_MS} ms (steps of ${STEP_SECONDS} s: ${STEPS.join(", ")} msg/s)`);
-    console.log(`  Runwatch (next start, /stream/redis)   ${runwatch.held} msg/s within ${P99_LIMIT_MS} ms; ${runwatch.lossless} msg/s without loss (p99 < 1 s)`);
+    console.log(`  ${APP_LABEL}   ${runwatch.held} msg/s within ${P99_LIMIT_MS} ms; ${runwatch.lossless} msg/s without loss (p99 < 1 s)`);
     console.log(`  raw baseline (node:http + psubscribe)  ${raw.held} msg/s within ${P99_LIMIT_MS} ms; ${raw.lossless} msg/s without loss (p99 < 1 s)`);
     console.log(`  Runwatch / baseline                    ${result.ratio ?? "n/a"}x within ${P99_LIMIT_MS} ms; ${result.ratio_lossless ?? "n/a"}x without loss\n`);
     console.log(JSON.stringify(result));

@@ -6,7 +6,7 @@
  */
 import Redis from "ioredis";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, runBench, withAppAndBaseline } from "./support";
+import { machine, runBench, withAppAndBaseline, APP_LABEL } from "./support";
 import { cpuMeter, ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     };
     const row = (m: Measured) => `p50 ${m.p50_ms} ms   p99 ${m.p99_ms} ms   max ${m.max_ms} ms   ${m.events} events, ${m.lost} lost, generator CPU ${m.generator_cpu_pct} %`;
     console.log(`\nlatency: ${VIEWERS} viewers over ${RUNS} runs, ${RATE} messages/s for ${SECONDS} s, publish → event parsed`);
-    console.log(`  Runwatch (next start, /stream/redis)   ${row(runwatch)}`);
+    console.log(`  ${APP_LABEL}   ${row(runwatch)}`);
     console.log(`  raw baseline (node:http + psubscribe)  ${row(raw)}`);
     console.log(`  Runwatch / baseline                    p50 ${result.ratio_p50}x   p99 ${result.ratio_p99}x   max ${result.ratio_max}x\n`);
     console.log(JSON.stringify(result));

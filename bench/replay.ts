@@ -11,7 +11,7 @@ import { keys } from "../lib/channels";
 import type { AgentMessage } from "../lib/events";
 import { publishMessage } from "../lib/publish";
 import { freePort } from "../scripts/lib/system.mjs";
-import { machine, median, runBench, startApp } from "./support";
+import { machine, median, runBench, startApp, APP_LABEL } from "./support";
 
 const BACKLOG = 10_000;
 const ROUNDS = 5;
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       ratio: Number((median(runwatch) / median(raw)).toFixed(2)),
     };
     console.log(`\nreplay of a ${result.backlog_entries}-entry backlog to a reconnecting client (median of ${ROUNDS})`);
-    console.log(`  Runwatch (next start, /stream/redis)   ${result.runwatch_ms_median} ms   (${delivered} events)`);
+    console.log(`  ${APP_LABEL}   ${result.runwatch_ms_median} ms   (${delivered} events)`);
     console.log(`  raw baseline (node:http + XRANGE)      ${result.baseline_ms_median} ms`);
     console.log(`  Runwatch / baseline                    ${result.ratio}x\n`);
     console.log(JSON.stringify(result));

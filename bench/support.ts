@@ -10,7 +10,7 @@ import { freePort, ROOT } from "../scripts/lib/system.mjs";
 export interface BenchApp {
   url: string;
   redisUrl: string;
-  /** The `next start` process this bench spawned. */
+  /** The server process this bench spawned. */
   pid: number;
   stop(): Promise<void>;
 }
@@ -23,7 +23,14 @@ async function waitForHealth(url: string): Promise<void> {
   throw new Error(`${url} did not become healthy`);
 }
 
-/** `next start` of the production build, with its own redis-server. */
+/**
+ * What serves Runwatch in the bench: its own server (server.mjs, as `npm start` runs it), or
+ * with BENCH_SERVER=next a bare `next start` of the same build, where the run stream goes
+ * through Next's route handler (README, "Benchmark", compares the two).
+ */
+const VIA_NEXT_START = process.env.BENCH_SERVER === "next";
+export const APP_LABEL = VIA_NEXT_START ? "Runwatch (next start, /stream/redis)" : "Runwatch (server.mjs, /stream/redis)";
+
 /** The bench measures throughput: rate limits (lib/rate-limit.ts) off, 0 meaning "no limit". */
 const NO_RATE_LIMITS = { RATE_LIMIT_RUN_CREATION: "0", RATE_LIMIT_CONTROL: "0", RATE_LIMIT_AGENT: "0", RATE_LIMIT_SIGN_IN: "0" };
 
@@ -31,7 +38,8 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-bench-"));
   const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
   const port = await freePort();
-  const app: ChildProcess = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [path.join(ROOT, "server.mjs")];
+  const app: ChildProcess = spawn(process.execPath, [...entry, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
     stdio: "ignore",

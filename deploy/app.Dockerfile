@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Image of the Runwatch app (`next start`), run by deploy/k8s/app.yaml. Build from the repo root:
+# Image of the Runwatch app (`node server.mjs`: Next's production server plus the direct run stream), run by deploy/k8s/app.yaml. Build from the repo root:
 #   docker build -f deploy/app.Dockerfile -t <registry>/runwatch-app:<tag> .
 # Configuration comes from the environment (README "Configuration"); REDIS_URL is required.
 # Not built on the machine this was written on (no Docker there).
@@ -21,10 +21,10 @@ RUN npm run build
 FROM node:20-slim
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000
 WORKDIR /app
-# The whole dependency tree, as `npm start` runs it: next start loads next.config.ts, which
+# The whole dependency tree, as `npm start` runs it: Next loads next.config.ts, which
 # needs the TypeScript toolchain; pruning dev dependencies was not verified here.
 COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/package.json /src/next.config.ts /src/tsconfig.json ./
+COPY --from=build /src/package.json /src/next.config.ts /src/tsconfig.json /src/server.mjs ./
 # dist/agent: the runner the local orchestrator starts (RUNWATCH_ORCHESTRATOR=local).
 COPY --from=build /src/dist ./dist
 # .next/cache must be writable by the app's user.
@@ -37,7 +37,8 @@ RUN mkdir -p .data && chown 1000:1000 .data
 # Numeric, so the kubelet can check runAsNonRoot (1000 is the image's `node` user).
 USER 1000:1000
 EXPOSE 3000
-# next start reads PORT; 0.0.0.0 so the pod is reachable (npm start's HOST applies to npm start only).
+# server.mjs (Runwatch's server: Next's handler plus the direct run stream) reads PORT; 0.0.0.0
+# so the pod is reachable.
 # HOST tells the app it is reachable from outside: it then insists on RUNWATCH_AUTH=token (or an explicit none).
 ENV HOST=0.0.0.0
-CMD ["node", "node_modules/next/dist/bin/next", "start", "-H", "0.0.0.0"]
+CMD ["node", "server.mjs", "-H", "0.0.0.0"]

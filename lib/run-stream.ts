@@ -11,6 +11,7 @@
  * follows, which the browser shows instead of what it had.
  */
 import "server-only";
+import type { ServerResponse } from "node:http";
 import { channels, keys, parseChannel } from "./channels";
 import { serverEnv } from "./env";
 import { ApiError } from "./errors";
@@ -163,11 +164,24 @@ class RunStream extends StreamFollower {
   }
 }
 
+/** The run's SSE stream as a route handler's Response. */
 export async function openRedisRunStream(runIdParam: string, signal: AbortSignal, lastEventId: string | null = null): Promise<Response> {
+  return (await startRunStream(runIdParam, signal, lastEventId)).response;
+}
+
+/**
+ * The same stream written straight to a Node response (lib/node-stream.ts). Errors before the
+ * stream opens (bad id or cursor, unknown run, Redis down) are thrown, nothing written yet.
+ */
+export async function streamRunToNode(runIdParam: string, res: ServerResponse, signal: AbortSignal, lastEventId: string | null): Promise<void> {
+  await startRunStream(runIdParam, signal, lastEventId, res);
+}
+
+async function startRunStream(runIdParam: string, signal: AbortSignal, lastEventId: string | null, target?: ServerResponse): Promise<SseConnection> {
   const runId = requireRunId(runIdParam);
   const cursor = parseCursor(lastEventId);
   const run = await requireRun(runId);
-  const connection = new SseConnection(signal, { backend: "redis", runId });
+  const connection = new SseConnection(signal, { backend: "redis", runId }, target);
   connection.start("redis", serverEnv().SSE_HEARTBEAT_MS);
   const stream = new RunStream(runId, connection, new RunCompletion(run.variations.map((v) => v.variation_id)), cursor);
   try {
@@ -178,7 +192,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
     });
     connection.onClose(() => void unsubscribe());
   } catch (error) {
-    connection.close();
+    connection.discard();
     throw error;
   }
   // The history is sent from inside the response, paced by the viewer: a long one must not be
@@ -194,7 +208,7 @@ export async function openRedisRunStream(runIdParam: string, signal: AbortSignal
     runLogger(runId).warn({ err: error }, "replay failed; ending the stream so the viewer resumes");
     connection.close();
   });
-  return connection.response;
+  return connection;
 }
 
 async function catchUp(stream: RunStream, runId: string, cursor: string | null): Promise<void> {

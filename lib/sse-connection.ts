@@ -3,6 +3,7 @@
  * runs whichever way the connection ends (client gone, server done, write failure). Shared by
  * every stream backend so none of them has to get the teardown right on its own.
  */
+import type { ServerResponse } from "node:http";
 import type { SseEvent } from "./events";
 import { rootLogger, runLogger, type Logger } from "./log";
 import { countDelivered, metrics, type SseBackend } from "./metrics";
@@ -60,10 +61,29 @@ type Chunk = string | Uint8Array;
 
 const chunkBytes = (chunk: Chunk): number => (typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength);
 
+const encoder = new TextEncoder();
+
+/** What may be queued for a viewer before a replay waits for it to read (and the unit of "room"). */
+const HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * Where a connection's bytes go. A route handler's connection writes to a web `ReadableStream`,
+ * which Next pipes to the socket; lib/node-stream.ts hands it the Node response itself, which
+ * skips that pipe (per chunk, a web-stream read and write and their promises: most of what a
+ * viewer costs under `next start`, README "Benchmark").
+ */
+interface Transport {
+  /** Throws when the viewer is gone. */
+  write(chunk: Uint8Array): void;
+  /** Bytes that may still be queued before the viewer has to read some. */
+  room(): number;
+  end(): void;
+  abort(error: Error): void;
+}
+
 export class SseConnection {
-  readonly response: Response;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private readonly encoder = new TextEncoder();
+  private readonly webResponse: Response | null = null;
+  private readonly transport: Transport;
   private readonly teardown: (() => void)[] = [];
   private closedFlag = false;
   private readonly backend: SseBackend;
@@ -78,30 +98,68 @@ export class SseConnection {
   private pendingEvents = 0;
   private closeReason: "ended" | "viewer_left" | "too_slow" = "ended";
 
+  /**
+   * `target`: write to this Node response (lib/node-stream.ts); without it the connection's
+   * `response` is a web Response for a route handler to return. `signal` says the viewer left.
+   */
   constructor(
     private readonly signal: AbortSignal,
     // Every stream in the app says what it is; without a context (unit tests) it counts as a run viewer.
     context: SseConnectionContext = { backend: "redis" },
+    target?: ServerResponse,
   ) {
     this.backend = context.backend;
     const parent = context.logger ?? rootLogger();
     this.log = (context.runId ? runLogger(context.runId, context.variationId, parent) : parent).child({ backend: context.backend });
     metrics().connectionsOpen.inc({ backend: this.backend });
     this.log.info("sse connection opened");
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-      },
-      // The reader took something: whoever waits for room may write again.
-      pull: () => this.wakeWriters(),
-      cancel: () => this.viewerLeft(),
-    }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
-    this.response = new Response(body, { headers: SSE_HEADERS });
+    if (target) this.transport = this.nodeTransport(target);
+    else {
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          controller = c;
+        },
+        // The reader took something: whoever waits for room may write again.
+        pull: () => this.wakeWriters(),
+        cancel: () => this.viewerLeft(),
+      }, { highWaterMark: HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength });
+      this.webResponse = new Response(body, { headers: SSE_HEADERS });
+      this.transport = {
+        write: (chunk) => controller.enqueue(chunk),
+        room: () => controller.desiredSize ?? 0,
+        end: () => controller.close(),
+        abort: (error) => controller.error(error),
+      };
+    }
     signal.addEventListener("abort", this.onAbort);
     // The viewer may have left while the route was still looking the run up: "abort" has
     // fired already, and nothing else would stop the heartbeat start() sets up.
     if (signal.aborted) this.viewerLeft();
     this.write(encodeRetry(RETRY_MS) + encodeComment("connected"));
+  }
+
+  /** The response a route handler returns (not for a connection writing to a Node response). */
+  get response(): Response {
+    if (!this.webResponse) throw new Error("this SSE connection writes to a Node response");
+    return this.webResponse;
+  }
+
+  private nodeTransport(res: ServerResponse): Transport {
+    // The socket took what was queued: whoever waits for room may write again.
+    res.on("drain", () => this.wakeWriters());
+    return {
+      write: (chunk) => {
+        if (res.destroyed || res.writableEnded) throw new Error("the viewer has gone");
+        // The status line goes with the first bytes: until then an error may still be answered instead.
+        if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+        res.write(chunk);
+      },
+      room: () => HIGH_WATER_BYTES - res.writableLength,
+      end: () => res.end(),
+      // Cut without an error: an error here would be emitted on the response, with nobody to hear it.
+      abort: () => res.destroy(),
+    };
   }
 
   get closed(): boolean {
@@ -155,9 +213,21 @@ export class SseConnection {
    * both are dropped and the response aborted (a viewer too slow to keep up gets nothing more).
    */
   close(error?: Error): void {
+    this.finish(error ? "abort" : "end", error);
+  }
+
+  /**
+   * The stream never opened after all (the caller answers with an error instead): clean up and
+   * write nothing, so a Node response can still carry that error.
+   */
+  discard(): void {
+    this.finish("nothing");
+  }
+
+  private finish(how: "end" | "abort" | "nothing", error?: Error): void {
     if (this.closedFlag) return;
-    if (error) this.dropPending();
-    else this.enqueuePending();
+    if (how === "end") this.enqueuePending();
+    else this.dropPending();
     this.closedFlag = true;
     this.signal.removeEventListener("abort", this.onAbort);
     metrics().connectionsOpen.dec({ backend: this.backend });
@@ -174,8 +244,8 @@ export class SseConnection {
       }
     }
     try {
-      if (error) this.controller.error(error);
-      else this.controller.close();
+      if (how === "abort") this.transport.abort(error ?? new Error("aborted"));
+      else if (how === "end") this.transport.end();
     } catch {
       // already closed or errored because the client went away
     }
@@ -200,7 +270,7 @@ export class SseConnection {
    * viewer instead of queueing the whole history at once (which the slow-viewer limit would cut).
    */
   async waitForRoom(): Promise<void> {
-    while (!this.closed && (this.controller.desiredSize ?? 0) - this.pendingBytes <= 0) {
+    while (!this.closed && this.transport.room() - this.pendingBytes <= 0) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
   }
@@ -217,7 +287,7 @@ export class SseConnection {
     }
     this.pending.push(chunk);
     this.pendingBytes += chunkBytes(chunk);
-    if (this.pendingBytes - (this.controller.desiredSize ?? 0) > MAX_BUFFERED_BYTES) {
+    if (this.pendingBytes - this.transport.room() > MAX_BUFFERED_BYTES) {
       this.log.warn({ max_buffered_bytes: MAX_BUFFERED_BYTES }, "sse viewer is not reading: disconnecting it");
       metrics().slowViewersDropped.inc({ backend: this.backend });
       this.closeReason = "too_slow";
@@ -244,7 +314,7 @@ export class SseConnection {
     this.pendingBytes = 0;
     this.pendingEvents = 0;
     try {
-      this.controller.enqueue(chunk);
+      this.transport.write(chunk);
     } catch {
       return false;
     }
@@ -259,7 +329,7 @@ export class SseConnection {
   private joinPending(): Uint8Array {
     const [first] = this.pending;
     if (this.pending.length === 1 && typeof first !== "string") return first!;
-    if (this.pending.every((chunk) => typeof chunk === "string")) return this.encoder.encode(this.pending.join(""));
+    if (this.pending.every((chunk) => typeof chunk === "string")) return encoder.encode(this.pending.join(""));
     return Buffer.concat(this.pending.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk)));
   }
 

@@ -5,7 +5,9 @@
  *  2. unless REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is set, run a local redis-server (installing Debian's package when
  *     missing and we are root), data kept in .data/redis with AOF;
  *  3. build if the production build is missing or stale;
- *  4. `next start` on PORT (default 3000), wait for /api/health, print the URL;
+ *  4. Runwatch's server (server.mjs: the production build through Next's request handler, with
+ *     the run stream written straight to the socket) on PORT (default 3000), wait for
+ *     /api/health, print the URL;
  *  5. create a demo run if there are none yet, so there is something live to watch.
  *
  * Flags (used by the Playwright config): --ephemeral (throwaway Redis, no persistence),
@@ -101,7 +103,7 @@ async function main() {
 
   if (!flag("--no-build")) ensureBuild();
 
-  const next = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", host], {
+  const next = spawn(process.execPath, [path.join(ROOT, "server.mjs"), "-p", String(port), "-H", host], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "inherit", "inherit"],

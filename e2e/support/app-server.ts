@@ -17,7 +17,8 @@ export interface AppServerOptions {
   redisUrl?: string;
 }
 
-const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+/** Runwatch's server, as `npm start` runs it. */
+const SERVER = path.join(ROOT, "server.mjs");
 
 export class AppServer {
   readonly dataDir: string;
@@ -53,7 +54,7 @@ export class AppServer {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(this.port), "-H", "127.0.0.1"], { cwd: ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [SERVER, "-p", String(this.port), "-H", "127.0.0.1"], { cwd: ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (chunk) => (this.output += chunk));
     child.stderr?.on("data", (chunk) => (this.output += chunk));
     this.child = child;

@@ -113,13 +113,19 @@ function waitUntil(check: () => boolean, describe: () => string, timeoutMs: numb
 export type Backend = "redis" | "kubectl";
 
 /** Calls a stream route handler the way Next would and reads its SSE body. */
-export async function openStream(runId: string, backend: Backend = "redis", lastEventId?: string): Promise<{ response: Response; reader: SseReader | null }> {
+/**
+ * A viewer of a run's stream. By default it calls the route handler the way Next would; given
+ * `baseUrl`, it asks that HTTP server instead (lib/node-stream.ts behind a real socket).
+ */
+export async function openStream(runId: string, backend: Backend = "redis", lastEventId?: string, baseUrl?: string): Promise<{ response: Response; reader: SseReader | null }> {
   const controller = new AbortController();
   const path = backend === "redis" ? "stream/redis" : "stream";
   const headers = lastEventId ? { "Last-Event-ID": lastEventId } : undefined;
-  const request = new Request(`http://localhost/api/v1/runs/${encodeURIComponent(runId)}/${path}`, { signal: controller.signal, headers });
+  const url = `${baseUrl ?? "http://localhost"}/api/v1/runs/${encodeURIComponent(runId)}/${path}`;
   const route = backend === "redis" ? redisStreamRoute : logStreamRoute;
-  const response = await route(request, { params: Promise.resolve({ runId }) });
+  const response = baseUrl
+    ? await fetch(url, { signal: controller.signal, headers })
+    : await route(new Request(url, { signal: controller.signal, headers }), { params: Promise.resolve({ runId }) });
   if (!response.ok || !response.body) return { response, reader: null };
 
   const events: EventSourceMessage[] = [];
