@@ -82,6 +82,9 @@ interface Prepared {
 const PREPARED = new WeakMap<StreamEntry, Prepared | null>();
 
 class RunStream extends StreamFollower {
+  /** Compared with every message's channel: spelled once. */
+  private readonly controlChannel: string;
+
   constructor(
     private readonly runId: string,
     connection: SseConnection,
@@ -89,11 +92,12 @@ class RunStream extends StreamFollower {
     cursor: string | null,
   ) {
     super(connection, keys.runEvents(runId), cursor, `run ${runId}`);
+    this.controlChannel = channels.control(runId);
   }
 
   /** Everything on the run's pattern but its control channel (that one is for agents). */
   protected accepts(channel: string): boolean {
-    return channel !== channels.control(this.runId);
+    return channel !== this.controlChannel;
   }
 
   /** Liveness of agents still at work; a finished agent stops beating, which is no news. */

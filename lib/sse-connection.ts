@@ -162,8 +162,12 @@ export class SseConnection {
     };
   }
 
+  /**
+   * Read for every viewer on every message, so a field, not `signal.aborted` (a checked native
+   * getter): the signal's "abort" listener closes the connection the moment it fires.
+   */
   get closed(): boolean {
-    return this.closedFlag || this.signal.aborted;
+    return this.closedFlag;
   }
 
   /** Run `fn` when the connection ends (or at once if it already has). */
@@ -261,6 +265,7 @@ export class SseConnection {
   private roomWaiters: (() => void)[] = [];
 
   private wakeWriters(): void {
+    if (this.roomWaiters.length === 0) return;
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
@@ -310,7 +315,7 @@ export class SseConnection {
     if (this.pending.length === 0) return true;
     const chunk = this.joinPending();
     const events = this.pendingEvents;
-    this.pending = [];
+    this.pending.length = 0;
     this.pendingBytes = 0;
     this.pendingEvents = 0;
     try {
