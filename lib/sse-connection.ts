@@ -36,8 +36,11 @@ export interface SseConnectionContext {
 const UNCOUNTED_EVENTS = new Set(["stream_open", "heartbeat"]);
 
 /**
- * Connections with something pending, flushed together at the end of the tick: one
- * setImmediate for a message that went to 1,000 viewers, not 1,000.
+ * Connections with something pending, flushed together once the current callback is done: a
+ * burst that arrived in one read from Redis (or a replayed page) is one write per viewer, and
+ * one microtask serves a message that went to 1,000 viewers. A microtask rather than
+ * setImmediate: it coalesces exactly as much (all the messages of one read are dispatched
+ * within one callback) without waiting for the rest of the event loop's I/O first.
  */
 let dirty = new Set<SseConnection>();
 let flushScheduled = false;
@@ -46,7 +49,7 @@ function scheduleFlush(connection: SseConnection): void {
   dirty.add(connection);
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(flushDirty);
+  queueMicrotask(flushDirty);
 }
 
 function flushDirty(): void {
