@@ -26,10 +26,9 @@ import { recordMessageDelivered } from "./metrics";
 import { getRedis, type RedisClient } from "./redis";
 import { requireRun, requireRunId } from "./runs";
 import { SseConnection } from "./sse-connection";
-import { StreamFollower, type StreamEntry } from "./stream-follower";
+import { entryMessage, StreamFollower, type StreamEntry } from "./stream-follower";
 import { getSubscriber } from "./subscriber";
 import { parseCursor } from "./run-stream";
-import { parseJson } from "./json";
 
 /** Control messages a run keeps; a run gets a handful, this bounds a runaway client. */
 const CONTROL_STREAM_MAXLEN = 10_000;
@@ -118,7 +117,7 @@ class ControlFollower extends StreamFollower {
   }
 
   protected handle(entry: StreamEntry): void {
-    const parsed = controlMessageSchema.safeParse(parseJson(entry.raw));
+    const parsed = controlMessageSchema.safeParse(entryMessage(entry));
     if (!parsed.success || parsed.data.run_id !== this.runId) {
       runLogger(this.runId).warn({ entry_id: entry.id }, "control stream: skipped a malformed control message");
       return;

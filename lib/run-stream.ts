@@ -24,10 +24,9 @@ import { getRun, requireRun, requireRunId, statusesOf } from "./runs";
 import { encodeFrame } from "./sse";
 import { SseConnection } from "./sse-connection";
 import { RunCompletion, toSseEvents } from "./sse-events";
-import { StreamFollower, type StreamEntry } from "./stream-follower";
+import { entryMessage, StreamFollower, type StreamEntry } from "./stream-follower";
 import { compareStreamIds, isStreamId } from "./stream-ids";
 import { getSubscriber } from "./subscriber";
-import { parseJson } from "./json";
 
 /** The resume point: Last-Event-ID (EventSource sends it) or ?lastEventId=. 400 if malformed. */
 export function parseCursor(value: string | null): string | null {
@@ -158,7 +157,7 @@ class RunStream extends StreamFollower {
   }
 
   private validate(entry: StreamEntry): AgentMessage | null {
-    const parsed = agentMessageSchema.safeParse(parseJson(entry.raw));
+    const parsed = agentMessageSchema.safeParse(entryMessage(entry));
     const ok = parsed.success && parsed.data.run_id === this.runId && (!entry.channel || matchesChannel(entry.channel, parsed.data));
     if (!ok) {
       runLogger(this.runId).warn({ entry_id: entry.id, channel: entry.channel }, "skipped a malformed or misrouted message");

@@ -22,16 +22,30 @@ const PAGE_SIZE = 1_000;
 
 export interface StreamEntry {
   id: string;
-  raw: string;
+  /** The message as stored, for an entry read from the stream; parsed when it is handled. */
+  raw?: string;
+  /** The message already parsed, for a published one (its envelope was parsed to find its id). */
+  value?: unknown;
   /** Where it was published; absent for entries read from the stream. */
   channel?: string;
+  /** About its size in bytes, for the limit on what a catching-up viewer may buffer. */
+  size: number;
 }
 
-/** A published payload: {"id", "message"}. Null for anything else (not published by a script). */
+/** The entry's message as parsed JSON (undefined if it is not JSON). */
+export function entryMessage(entry: StreamEntry): unknown {
+  return entry.value !== undefined ? entry.value : parseJson(entry.raw ?? "");
+}
+
+/**
+ * A published payload: {"id", "message"}. Null for anything else (not published by a script).
+ * The message is kept parsed: turning it back into text only to parse it again when it is
+ * handled cost a stringify and a parse per live message.
+ */
 export function parseEnvelope(channel: string, payload: string): StreamEntry | null {
   const parsed = parseJson(payload) as { id?: unknown; message?: unknown } | null | undefined;
   if (typeof parsed?.id !== "string" || !isStreamId(parsed.id) || parsed.message === undefined) return null;
-  return { id: parsed.id, raw: JSON.stringify(parsed.message), channel };
+  return { id: parsed.id, value: parsed.message, channel, size: payload.length };
 }
 
 /**
@@ -79,7 +93,7 @@ export abstract class StreamFollower {
     }
     if (this.live) return this.deliver(entry);
     this.buffer.push(entry);
-    this.bufferedBytes += entry.raw.length;
+    this.bufferedBytes += entry.size;
     // A viewer that stops reading mid-replay holds the replay, and live messages would pile up
     // here without bound: past the same limit as a connection's queue, it is cut off like any
     // slow viewer (it resumes from its last event id; the history has everything).
@@ -95,7 +109,10 @@ export abstract class StreamFollower {
       const start = this.lastSent ? `(${this.lastSent}` : "-";
       const page = await getRedis().xrange(this.streamKey, start, "+", "COUNT", PAGE_SIZE);
       // One socket write for the page: the connection gathers whatever a tick writes.
-      for (const [id, fields] of page) this.deliver({ id, raw: fields[fields.indexOf("m") + 1] ?? "" });
+      for (const [id, fields] of page) {
+        const raw = fields[fields.indexOf("m") + 1] ?? "";
+        this.deliver({ id, raw, size: raw.length });
+      }
       if (page.length < PAGE_SIZE || this.connection.closed) return;
       await this.connection.waitForRoom();
     }
