@@ -3,7 +3,7 @@ import base from "./vitest.config";
 
 /**
  * The fault suite (test/faults, `npm run test:faults`): the main config's aliases, but it starts
- * its own redis-server and `next start` instances, so no global setup; faults run one after
+ * its own redis-server and app server instances, so no global setup; faults run one after
  * another, and take minutes.
  */
 export default mergeConfig(

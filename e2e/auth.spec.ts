@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { AppServer } from "./support/app-server";
 
 /**
- * RUNWATCH_AUTH=token in a real browser, on its own `next start`: the page sends a visitor to
+ * RUNWATCH_AUTH=token in a real browser, on its own app server: the page sends a visitor to
  * sign in, the session cookie carries the EventSource, a viewer watches without buttons to
  * press, an admin starts and stops a run, and signing out ends it.
  */

@@ -5,7 +5,7 @@ import { expect, test } from "@playwright/test";
 import { AppServer } from "./support/app-server";
 
 /**
- * No browser: two `next start` processes on different ports over one Redis. A run created on
+ * No browser: two app server processes on different ports over one Redis. A run created on
  * instance B (its demo agents are B's children) is listed by A, announced on A's runs feed and
  * streamed by a viewer on A; a pause and a resume posted to A reach B's agent, which
  * acknowledges on the viewer's stream, and the run completes there.

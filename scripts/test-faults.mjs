@@ -13,7 +13,7 @@ ensureNodeModules();
 ensureRedisServer();
 ensureBuild();
 const quick = process.env.FAULTS_QUICK === "1";
-log(`fault suite (${quick ? "quick" : "full"}): real redis-server, next start and agents`);
+log(`fault suite (${quick ? "quick" : "full"}): real redis-server, app servers and agents`);
 const json = path.join(ROOT, "test-reports", `faults-vitest-${quick ? "quick" : "full"}.json`);
 const code = await runAsync("npx", ["vitest", "run", "--config", "vitest.faults.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${json}`]);
 process.exit(code);

@@ -1,6 +1,6 @@
 /**
  * The fault suite (`npm run test:faults`; `npm test` runs it with FAULTS_QUICK=1, smaller
- * numbers). Real redis-server, real `next start`, real agent processes: each fault strikes a
+ * numbers). Real redis-server, real app servers (server.mjs), real agent processes: each fault strikes a
  * run of steady agents mid-way while viewers watch, and the run must still reach every viewer
  * whole: every message an agent printed delivered, none shown twice. README, "Reliability".
  */
@@ -16,7 +16,7 @@ const QUICK = process.env.FAULTS_QUICK === "1";
 /**
  * Lines per agent, 50 ms apart: long enough that faults land mid-run. The storm's agents are
  * slower (stormIntervalMs): every line goes to every viewer, and 1,000 viewers at 3 lines per
- * 150 ms are 20,000 SSE writes/s on one `next start`, which keeps its event loop busy enough
+ * 150 ms are 20,000 SSE writes/s on one app process, which keeps its event loop busy enough
  * on a 2-core machine that new connections wait in the kernel's accept queue (511) for a
  * minute: the storm would measure fan-out throughput (the bench's job) instead of resuming.
  */

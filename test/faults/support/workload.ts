@@ -1,6 +1,6 @@
 /**
  * The fault suite's world: one persistent redis-server (AOF, so a restart keeps the runs),
- * two `next start` instances of the production build over it, runs of the "steady" command
+ * two instances of Runwatch's server (server.mjs, the production build) over it, runs of the "steady" command
  * agent through the public API, and what each run's agents meant to publish (their stdout).
  */
 import fs from "node:fs";
