@@ -29,7 +29,12 @@ export type NodeRequestHandler = (req: IncomingMessage, res: ServerResponse) => 
  */
 export const handleNodeStreamRequest: NodeRequestHandler = (req, res) => {
   if (req.method !== "GET" || !req.url) return false;
-  const url = new URL(req.url, "http://runwatch.invalid");
+  let url: URL;
+  try {
+    url = new URL(req.url, "http://runwatch.invalid");
+  } catch {
+    return false; // not a URL at all (Node's parser lets `http://[` through): Next answers it
+  }
   const match = STREAM_PATH.exec(url.pathname);
   if (!match) return false;
   void serve(req, res, url, match[1]!);

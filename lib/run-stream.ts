@@ -198,6 +198,7 @@ async function startRunStream(runIdParam: string, signal: AbortSignal, lastEvent
     connection.discard();
     throw error;
   }
+  connection.open();
   // The history is sent from inside the response, paced by the viewer: a long one must not be
   // queued whole before the first byte leaves.
   void catchUp(stream, runId, cursor)

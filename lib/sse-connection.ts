@@ -89,6 +89,11 @@ export class SseConnection {
   private readonly transport: Transport;
   private readonly teardown: (() => void)[] = [];
   private closedFlag = false;
+  /**
+   * A connection on a Node response writes nothing, not even its status line, until the stream
+   * is known to open (`open()`): until then the caller may still answer with an error instead.
+   */
+  private opened: boolean;
   private readonly backend: SseBackend;
   private readonly log: Logger;
   private readonly openedAt = performance.now();
@@ -116,6 +121,7 @@ export class SseConnection {
     this.log = (context.runId ? runLogger(context.runId, context.variationId, parent) : parent).child({ backend: context.backend });
     metrics().connectionsOpen.inc({ backend: this.backend });
     this.log.info("sse connection opened");
+    this.opened = !target;
     if (target) this.transport = this.nodeTransport(target);
     else {
       let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -306,6 +312,17 @@ export class SseConnection {
     else scheduleFlush(this);
   }
 
+  /**
+   * The stream opens: what was written so far goes out (with, on a Node response, its status
+   * line). A route handler's connection is open from the start: nothing reads its body until
+   * the handler returns it.
+   */
+  open(): void {
+    if (this.opened || this.closedFlag) return;
+    this.opened = true;
+    if (this.pending.length > 0) scheduleFlush(this);
+  }
+
   /** Hand the pending chunk to the viewer now (the shared end-of-tick flush calls this). */
   flushNow(): void {
     if (!this.enqueuePending()) this.close();
@@ -315,7 +332,7 @@ export class SseConnection {
   /** Queue the pending chunk for the viewer; false if the stream no longer takes it. */
   private enqueuePending(): boolean {
     this.cancelScheduledFlush();
-    if (this.pending.length === 0) return true;
+    if (this.pending.length === 0 || !this.opened) return true;
     const chunk = this.joinPending();
     const events = this.pendingEvents;
     this.pending.length = 0;

@@ -157,6 +157,8 @@ export class PatternSubscriber {
       // Commands on one connection run in order, so a PSUBSCRIBE sent after this still wins.
       await this.connection.punsubscribe(pattern).catch((error: Error) => {
         componentLogger("subscriber").warn({ err: error, pattern }, "punsubscribe failed");
+        // A Cluster brings its subscriptions along to the next node: unsubscribe it there.
+        if (this.cluster) this.orphans.add(pattern);
       });
     };
   }

@@ -7,10 +7,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as redisStreamRoute } from "@/app/api/v1/runs/[runId]/stream/redis/route";
 import { metrics } from "@/lib/metrics";
 import { handleNodeStreamRequest } from "@/lib/node-stream";
+import { getSubscriber } from "@/lib/subscriber";
 import { eventually, newRun, openStream, publishers, setupTestRedis, viewerPatterns } from "../support/helpers";
 
 const redisClient = setupTestRedis();
@@ -77,9 +78,26 @@ describe("the run stream written to the Node response", () => {
       expect(direct.status, runId).toBeGreaterThanOrEqual(400);
       expect(await direct.json(), runId).toEqual(await routed.json());
     }
+    // Not a URL at all (Node's HTTP parser lets it through): left to Next, not thrown.
+    expect(handleNodeStreamRequest({ method: "GET", url: "http://[" } as http.IncomingMessage, {} as http.ServerResponse)).toBe(false);
     // Not the stream path: left to Next.
     expect((await fetch(`${baseUrl}/api/v1/runs/run-aaaaaaaaaaaa/stream`)).status).toBe(404);
     expect((await fetch(`${baseUrl}/api/v1/runs/run-aaaaaaaaaaaa/stream/redis`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("answers 503 as the route handler does when subscribing fails, not a 200 that is then cut", async () => {
+    const run = await newRun(1);
+    const subscriber = getSubscriber();
+    const failOnce = () => vi.spyOn(subscriber, "subscribe").mockRejectedValueOnce(Object.assign(new Error("Reached the max retries per request limit (which is 1)"), { name: "MaxRetriesPerRequestError" }));
+    failOnce();
+    const direct = await fetch(`${baseUrl}/api/v1/runs/${run.runId}/stream/redis`);
+    failOnce();
+    const routed = await redisStreamRoute(new Request(`http://localhost/api/v1/runs/${run.runId}/stream/redis`), { params: Promise.resolve({ runId: run.runId }) });
+    vi.restoreAllMocks();
+    expect(direct.status).toBe(503);
+    expect(direct.status).toBe(routed.status);
+    expect(direct.headers.get("retry-after")).toBe(routed.headers.get("retry-after"));
+    expect(await direct.json()).toEqual(await routed.json());
   });
 
   it("lets a viewer that leaves go: its connection is closed and its run unsubscribed", async () => {
