@@ -18,8 +18,9 @@ const RETRY_MS = 2_000;
  */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /**
- * What is written during one tick goes out as one chunk at its end; a chunk that reaches this
- * size goes out at once, so a burst of huge events never piles up into one giant string.
+ * What is written during one callback goes out as one chunk when it is done (scheduleFlush); a
+ * chunk that reaches this size goes out at once, so a burst of huge events never piles up into
+ * one giant string.
  */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -99,7 +100,7 @@ export class SseConnection {
   private readonly openedAt = performance.now();
   /** Events written so far (keep-alives aside), for the close line. */
   private eventsSent = 0;
-  /** What this tick has written so far: one chunk for the viewer at the tick's end. */
+  /** What this callback has written so far: one chunk for the viewer when it is done. */
   private pending: Chunk[] = [];
   private pendingBytes = 0;
   /** Events in the pending chunk; counted once it is queued for the viewer. */
@@ -290,7 +291,7 @@ export class SseConnection {
   }
 
   /**
-   * Gather `chunk` into this tick's pending chunk, enqueued once when the tick ends: a burst of
+   * Gather `chunk` into the pending chunk, enqueued once the current callback is done: a burst of
    * 1,000 events costs one socket write, not 1,000. Pending bytes count towards the slow-viewer
    * limit like queued ones.
    */
@@ -323,7 +324,7 @@ export class SseConnection {
     if (this.pending.length > 0) scheduleFlush(this);
   }
 
-  /** Hand the pending chunk to the viewer now (the shared end-of-tick flush calls this). */
+  /** Hand the pending chunk to the viewer now (the shared flush calls this). */
   flushNow(): void {
     if (!this.enqueuePending()) this.close();
     this.wakeWriters();
