@@ -31,8 +31,6 @@ const globalForRedis = globalThis as unknown as {
   runwatchRedisBreaker?: CircuitBreaker;
   runwatchRedisProbe?: Promise<void> | null;
   runwatchSubscriberConnection?: RedisClient;
-  /** The command connection had been ready and dropped; false again once it is back. */
-  runwatchRedisLost?: boolean;
 };
 
 /**
@@ -76,7 +74,7 @@ type SendCommand = (command: Command, ...rest: unknown[]) => unknown;
  * is open, and its outcome reported. sendCommand is where ioredis sends every command, single,
  * pipelined or scripted, on one server and on a Cluster. `bypass()` lets the probe through.
  */
-function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T>(send: () => T): T } {
+function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T>(send: () => T): T; wasReady(): boolean } {
   const send = (client.sendCommand as SendCommand).bind(client);
   let bypassing = false;
   // The probe's command: ioredis may send it again later (from its offline queue, on reconnect).
@@ -108,7 +106,6 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   let wasReady = false;
   client.on("ready", () => {
     wasReady = true;
-    globalForRedis.runwatchRedisLost = false;
     // Reconnected, and ioredis's handshake was answered: Redis is back, so close at once rather
     // than refuse requests until the open period ends (a Sentinel failover takes well under it).
     breaker.success();
@@ -118,12 +115,12 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
   // within it, and refusing those requests would turn a blip into errors. Still not back: open.
   client.on("close", () => {
     if (!wasReady) return;
-    globalForRedis.runwatchRedisLost = true;
     setTimeout(() => {
       if (client.status !== "ready") breaker.trip("the connection to Redis closed");
     }, RECONNECT_GRACE_MS).unref();
   });
   return {
+    wasReady: () => wasReady,
     bypass(fn) {
       bypassing = true;
       try {
@@ -141,7 +138,8 @@ function guardCommands(client: RedisClient, breaker: CircuitBreaker): { bypass<T
  */
 export function redisConnectionLost(): string | null {
   const client = globalForRedis.runwatchRedis;
-  if (!client || !globalForRedis.runwatchRedisLost || client.status === "ready") return null;
+  // Of the current client: one closed on purpose (closeRedis) says nothing about the next.
+  if (!client || !globalForRedis.runwatchRedisGuard?.wasReady() || client.status === "ready") return null;
   return `the connection to Redis is down (${client.status})`;
 }
 

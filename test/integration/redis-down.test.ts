@@ -29,6 +29,15 @@ afterAll(async () => {
 });
 
 describe("when Redis is down", () => {
+  it("does not take a client closed on purpose for Redis being down: the next one's health is 200", async () => {
+    const { GET: health } = await import("@/app/api/health/route");
+    const { closeRedis } = await import("@/lib/redis");
+    expect((await health()).status).toBe(200);
+    await closeRedis();
+    await new Promise((r) => setTimeout(r, 100)); // the old connection's "close" has fired
+    expect((await health()).status).toBe(200);
+  });
+
   it("tells each subscriber at once when the connection drops, delivers it nothing after, and leaves nothing subscribed", async () => {
     const { getSubscriber } = await import("@/lib/subscriber");
     const { getSubscriberConnection } = await import("@/lib/redis");
