@@ -16,7 +16,7 @@ import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { requireViewer } from "./auth";
 import { toErrorResponse } from "./errors";
-import { streamRunToNode } from "./run-stream";
+import { lastEventIdOf, streamRunToNode } from "./run-stream";
 
 const ROUTE = "GET /api/v1/runs/[runId]/stream/redis";
 const STREAM_PATH = /^\/api\/v1\/runs\/([^/]+)\/stream\/redis\/?$/;
@@ -52,9 +52,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, url: URL, rawRun
       if (typeof value === "string") headers.set(name, value);
       else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     }
-    requireViewer(new Request(url, { headers }));
-    const lastEventId = headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
-    await streamRunToNode(decodeSegment(rawRunId), res, left.signal, lastEventId);
+    const request = new Request(url, { headers });
+    requireViewer(request);
+    await streamRunToNode(decodeSegment(rawRunId), res, left.signal, lastEventIdOf(request));
   } catch (error) {
     await answer(res, toErrorResponse(error, ROUTE));
   }

@@ -28,6 +28,11 @@ import { entryMessage, StreamFollower, type StreamEntry } from "./stream-followe
 import { compareStreamIds, isStreamId } from "./stream-ids";
 import { getSubscriber } from "./subscriber";
 
+/** The resume point a request asks for: the Last-Event-ID header (EventSource sends it) or ?lastEventId=. */
+export function lastEventIdOf(request: Request): string | null {
+  return request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("lastEventId");
+}
+
 /** The resume point: Last-Event-ID (EventSource sends it) or ?lastEventId=. 400 if malformed. */
 export function parseCursor(value: string | null): string | null {
   if (value === null || value === "") return null;

@@ -2,6 +2,7 @@ import { requireAgent } from "@/lib/auth";
 import { openControlStream } from "@/lib/control";
 import { toErrorResponse } from "@/lib/errors";
 import { runIdParam, type RunRouteContext } from "@/lib/http";
+import { lastEventIdOf } from "@/lib/run-stream";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -15,9 +16,8 @@ export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     const runId = await runIdParam(params);
     const run = await requireAgent(request, runId);
-    const url = new URL(request.url);
-    const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
-    return await openControlStream(run, url.searchParams.get("variation_id"), request.signal, lastEventId);
+    const variationId = new URL(request.url).searchParams.get("variation_id");
+    return await openControlStream(run, variationId, request.signal, lastEventIdOf(request));
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]/control/stream");
   }

@@ -1,7 +1,7 @@
 import { requireViewer } from "@/lib/auth";
 import { toErrorResponse } from "@/lib/errors";
 import { runIdParam, type RunRouteContext } from "@/lib/http";
-import { openRedisRunStream } from "@/lib/run-stream";
+import { lastEventIdOf, openRedisRunStream } from "@/lib/run-stream";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -15,8 +15,7 @@ export async function GET(request: Request, { params }: RunRouteContext) {
   try {
     requireViewer(request);
     const runId = await runIdParam(params);
-    const lastEventId = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("lastEventId");
-    return await openRedisRunStream(runId, request.signal, lastEventId);
+    return await openRedisRunStream(runId, request.signal, lastEventIdOf(request));
   } catch (error) {
     return toErrorResponse(error, "GET /api/v1/runs/[runId]/stream/redis");
   }
