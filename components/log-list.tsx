@@ -1,6 +1,6 @@
 "use client";
 
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { elementScroll, useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
@@ -64,7 +64,7 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   const [matchIndex, setMatchIndex] = useState(0);
   /** A line someone linked to (#v2-L120). */
   const [linked, setLinked] = useState<number | null>(null);
-  const { ref, onScroll, onWheel, following, unseen, jumpToLatest, setFollowing } = useFollow<HTMLDivElement>(logs.length);
+  const { ref, onScroll, onWheel, following, unseen, jumpToLatest, setFollowing, markOwnScroll } = useFollow<HTMLDivElement>(logs.length);
 
   const rows = useMemo(() => filterRows(logs, level), [logs, level]);
   const matches = useMemo(() => findMatches(rows, query), [rows, query]);
@@ -77,8 +77,16 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
     count: rows.length,
     getScrollElement: () => ref.current,
     estimateSize: () => LINE_PX,
-    overscan: 20,
+    overscan: 8,
     getItemKey: (index) => rows[index]!.n,
+    // A measured height re-renders with the next update rather than synchronously inside the
+    // commit: at 1,000 lines a second, flushSync made every batch render twice in one task.
+    useFlushSync: false,
+    // Its own scrolling (keeping lines in place as wrapped ones are measured) is not the reader's.
+    scrollToFn: (offset, options, instance) => {
+      markOwnScroll();
+      elementScroll(offset, options, instance);
+    },
   });
 
   // Follow links to a line: on load and when the hash changes.

@@ -21,6 +21,11 @@ export interface Follow<T extends HTMLElement> {
   jumpToLatest: () => void;
   /** Follow or stop following (the `f` key, a toggle button). */
   setFollowing: (follow: boolean) => void;
+  /**
+   * Call just before scrolling the container from code (a virtualiser keeping its items in
+   * place as their measured heights come in): that scroll is not the reader's.
+   */
+  markOwnScroll: () => void;
 }
 
 /**
@@ -59,12 +64,19 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
     if (programmatic.current) {
       programmatic.current = false;
       if (atBottom) return;
+      // Our own scroll left the bottom while following (a virtualiser corrected its offsets for
+      // heights it just measured): back to the bottom. A wheel turned up has already stopped
+      // following (onWheel), so a reader's scroll in the same frame still wins.
+      if (followingNow.current) {
+        scrollToBottom();
+        return;
+      }
     }
     if (followingNow.current === atBottom) return;
     followingNow.current = atBottom;
     setFollowingState(atBottom);
     if (!atBottom) setCountWhenLeft(count);
-  }, [count]);
+  }, [count, scrollToBottom]);
 
   useLayoutEffect(() => {
     if (following) scrollToBottom();
@@ -89,6 +101,9 @@ export function useFollow<T extends HTMLElement>(count: number): Follow<T> {
   );
 
   const jumpToLatest = useCallback(() => setFollowing(true), [setFollowing]);
+  const markOwnScroll = useCallback(() => {
+    programmatic.current = true;
+  }, []);
 
-  return { ref, onScroll, onWheel, following, unseen: following ? 0 : Math.max(0, count - countWhenLeft), jumpToLatest, setFollowing };
+  return { ref, onScroll, onWheel, following, unseen: following ? 0 : Math.max(0, count - countWhenLeft), jumpToLatest, setFollowing, markOwnScroll };
 }

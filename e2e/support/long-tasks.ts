@@ -19,7 +19,18 @@ export async function openWatchedRun(page: Page, redis: Redis, baseUrl: string, 
   });
 }
 
-/** The long tasks (ms) the page saw since openWatchedRun. */
+/** The long tasks (ms) the page saw since openWatchedRun, or since the last takeLongTasks. */
 export function longTasks(page: Page): Promise<number[]> {
   return page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
 }
+
+/** The long tasks seen so far, and start collecting afresh (one phase of a spec from the next). */
+export function takeLongTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[] };
+    return w.longTasks.splice(0);
+  });
+}
+
+/** Round to whole ms: the longest task of a phase (0 if it had none over 50 ms). */
+export const longest = (tasks: number[]): number => Math.round(Math.max(0, ...tasks));
