@@ -82,9 +82,6 @@ interface Prepared {
   frames: string | Uint8Array;
 }
 
-/** Per entry; the key is the shared entry object, so it goes when the entry does. */
-const PREPARED = new WeakMap<StreamEntry, Prepared | null>();
-
 class RunStream extends StreamFollower {
   /** Compared with every message's channel: spelled once. */
   private readonly controlChannel: string;
@@ -148,14 +145,15 @@ class RunStream extends StreamFollower {
    * JSON.parse, one schema check and one encoding, not 1,000.
    */
   private prepare(entry: StreamEntry): Prepared | null {
-    const cached = PREPARED.get(entry);
+    // Only RunStream fills `derived` on the entries it is handed (a run's stream, not a control stream's).
+    const cached = entry.derived as Prepared | null | undefined;
     if (cached !== undefined) return cached;
     const message = this.validate(entry);
     const events = message ? toSseEvents(message) : [];
     const text = events.map(({ event, data }) => encodeFrame({ event, data, id: entry.id })).join("");
     // A replayed entry is this viewer's alone and is joined with its page: text is enough.
     const prepared = message ? { message, events, frames: entry.channel ? Buffer.from(text) : text } : null;
-    PREPARED.set(entry, prepared);
+    entry.derived = prepared;
     // Once per live message, not per viewer: every viewer here gets it in this same tick.
     if (prepared && entry.channel) recordMessageDelivered("redis", prepared.message.timestamp, "live");
     return prepared;

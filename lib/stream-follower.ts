@@ -30,6 +30,13 @@ export interface StreamEntry {
   channel?: string;
   /** About its size in bytes, for the limit on what a catching-up viewer may buffer. */
   size: number;
+  /**
+   * What a follower derived from it (validated, mapped, encoded), kept on the entry so that
+   * every viewer of a live message shares one derivation. A field rather than a WeakMap keyed
+   * by the entry: V8's young-generation GC keeps a WeakMap's young entries alive, so every
+   * message's derivation was copied and promoted before a full GC freed it (README, "Benchmark").
+   */
+  derived?: unknown;
 }
 
 /** The entry's message as parsed JSON (undefined if it is not JSON). */
@@ -50,7 +57,7 @@ export function parseEnvelope(channel: string, payload: string): StreamEntry | n
 
 /**
  * The subscriber hands one published message to every viewer of the run in turn: parse it once
- * for all of them. The entry is shared and never modified (see RunStream's per-entry cache).
+ * for all of them. The entry is shared: nothing changes it but its `derived` slot.
  */
 let lastPublished: { channel: string; payload: string; entry: StreamEntry | null } | null = null;
 
