@@ -38,11 +38,13 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-bench-"));
   const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
   const port = await freePort();
+  const appLog = process.env.BENCH_APP_LOG ? fs.openSync(process.env.BENCH_APP_LOG, "a") : "ignore";
   const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [path.join(ROOT, "server.mjs")];
   const app: ChildProcess = spawn(process.execPath, [...entry, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
-    env: { ...process.env, ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
-    stdio: "ignore",
+    env: { ...process.env, ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}), ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
+    // BENCH_APP_LOG=<file>: the server's output goes there (its JSON log lines, a crash), not nowhere.
+    stdio: ["ignore", appLog, appLog],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(`${url}/api/health`);
