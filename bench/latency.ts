@@ -12,7 +12,7 @@
 import Redis from "ioredis";
 import { Histogram } from "./histogram";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, runBench, withAppAndBaseline, APP_LABEL } from "./support";
+import { machine, median, runBench, withAppAndBaseline, APP_LABEL } from "./support";
 import { ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -90,12 +90,6 @@ class Side {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 async function main(): Promise<void> {
   await withAppAndBaseline(async ({ app, baseline, redis }) => {
     const runwatchSide = new Side(redis, await createRuns(redis, RUNS), (id) => `${app.url}/api/v1/runs/${id}/stream/redis`);
@@ -111,7 +105,8 @@ async function main(): Promise<void> {
       }
       const runwatch = runwatchSide.result();
       const raw = baselineSide.result();
-      const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+      const round2 = (n: number) => Number(n.toFixed(2));
+      const ratio = (a: number, b: number) => round2(a / b);
       // Each round's two sides ran back to back: their p99 ratio, round by round.
       const roundRatios = runwatchSide.roundP99.map((p, i) => p / baselineSide.roundP99[i]!);
       const result = {
@@ -128,7 +123,7 @@ async function main(): Promise<void> {
         ratio_p50: ratio(runwatch.p50_ms, raw.p50_ms),
         ratio_p99: ratio(runwatch.p99_ms, raw.p99_ms),
         ratio_max: ratio(runwatch.max_ms, raw.max_ms),
-        round_ratio_p99: { median: ratio(median(roundRatios), 1), min: ratio(Math.min(...roundRatios), 1), max: ratio(Math.max(...roundRatios), 1) },
+        round_ratio_p99: { median: round2(median(roundRatios)), min: round2(Math.min(...roundRatios)), max: round2(Math.max(...roundRatios)) },
       };
       const row = (m: Measured) => `p50 ${m.p50_ms} ms   p99 ${m.p99_ms} ms   max ${m.max_ms} ms   ${m.events} events, ${m.lost} lost, generator CPU ${m.generator_cpu_pct} %`;
       console.log(`\nlatency: ${VIEWERS} viewers over ${RUNS} runs, ${RATE} messages/s for ${SECONDS} s (${ROUNDS} interleaved rounds a side), publish → event parsed`);
