@@ -7,7 +7,7 @@
  * lib/stream-client.ts; this hook folds its batches into state, at most once per frame, and
  * skips events it has already applied, so a reconnect that replays a stream adds nothing twice.
  */
-import { useCallback, useEffect, useEffectEvent, useMemo, useRef, useState } from "react";
+import { startTransition, useCallback, useEffect, useEffectEvent, useMemo, useRef, useState } from "react";
 import { RETRY_POLICIES } from "@/lib/backoff";
 import type { VariationStatus } from "@/lib/events";
 import type { StreamingBackend } from "@/lib/public-env";
@@ -60,7 +60,11 @@ export function useAgentStream(runId: string | null, options: AgentStreamOptions
       setSession((current) => change(current.url === url ? current : freshSession(url)));
     const stream = new StreamClient(url, RETRY_POLICIES[backend], {
       events: (batch) => {
-        update((s) => ({ ...s, stream: applyEvents(s.stream, batch) }));
+        // A transition, so React renders what a batch brings in 5 ms slices and the page keeps
+        // answering input: a default-priority update from a timer is rendered in one task, and
+        // the first batch of a long answer (dozens of markdown blocks) took 120-230 ms that way.
+        // e2e/long-output.spec.ts measures both: no task over 100 ms, and the text keeps up.
+        startTransition(() => update((s) => ({ ...s, stream: applyEvents(s.stream, batch) })));
         if (batch.some((e) => e.event === "run_complete")) onRunComplete();
       },
       connection: (connection) => update((s) => ({ ...s, connection })),
