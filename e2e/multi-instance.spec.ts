@@ -5,10 +5,10 @@ import { expect, test } from "@playwright/test";
 import { AppServer } from "./support/app-server";
 
 /**
- * No browser: two app server processes on different ports over one Redis. A run created on
+ * No browser: three app server processes on different ports over one Redis. A run created on
  * instance B (its demo agents are B's children) is listed by A, announced on A's runs feed and
- * streamed by a viewer on A; a pause and a resume posted to A reach B's agent, which
- * acknowledges on the viewer's stream, and the run completes there.
+ * streamed by a viewer on A; a pause posted to instance C and a resume posted to A reach B's
+ * agent, which acknowledges on the viewer's stream, and the run completes there.
  */
 
 type EventData = { variation_id?: string; status?: string; metadata?: { control_id?: string }; statuses?: Record<string, string>; run_id?: string; change?: string };
@@ -67,16 +67,17 @@ async function postJson(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
 }
 
-test("a viewer on instance A watches, pauses and resumes a run started on instance B (one Redis)", async () => {
+test("a viewer on instance A watches a run started on instance B and obeys a pause posted to C (one Redis)", async () => {
   test.setTimeout(150_000);
   // Slow enough to pause var-1 mid-answer; short heartbeats so idle streams still speak.
   const env = { DEMO_AGENT_SPEED: "2", SSE_HEARTBEAT_MS: "1000", LOG_LEVEL: "warn" };
   const a = await AppServer.create(env);
   const b = await AppServer.create(env, { redisUrl: a.redisUrl });
+  const c = await AppServer.create(env, { redisUrl: a.redisUrl });
   const readers: SseReader[] = [];
   try {
-    expect(b.port).not.toBe(a.port);
-    await Promise.all([a.start(), b.start()]);
+    expect(new Set([a.port, b.port, c.port]).size).toBe(3);
+    await Promise.all([a.start(), b.start(), c.start()]);
 
     // A's runs feed is open before B creates the run: the announcement crosses instances.
     const feed = await SseReader.open(`${a.url}/api/v1/stream`);
@@ -97,16 +98,18 @@ test("a viewer on instance A watches, pauses and resumes a run started on instan
     readers.push(viewer);
     await viewer.waitFor("var-1 output on A", (e) => e.event === "agent_output" && data(e).variation_id === "var-1", 30_000);
 
-    // The agents are B's children: their stdout logs are in B's data folder, none in A's.
+    // The agents are B's children: their stdout logs are in B's data folder, none in A's or C's.
     expect(fs.existsSync(path.join(b.dataDir, "logs", runId, "var-1.jsonl"))).toBe(true);
     expect(fs.existsSync(path.join(a.dataDir, "logs", runId))).toBe(false);
+    expect(fs.existsSync(path.join(c.dataDir, "logs", runId))).toBe(false);
 
-    // Pause var-1 through A; B's agent acknowledges on the stream A serves.
-    const paused = await postJson(`${a.url}/api/v1/runs/${runId}/control`, { action: "pause", variation_id: "var-1" });
+    // Pause var-1 through C, which neither runs the agent nor serves the viewer; B's agent
+    // acknowledges on the stream A serves.
+    const paused = await postJson(`${c.url}/api/v1/runs/${runId}/control`, { action: "pause", variation_id: "var-1" });
     expect(paused.status).toBe(202);
     const pause = (await paused.json()) as { control_id: string; variation_ids: string[] };
     expect(pause.variation_ids).toEqual(["var-1"]);
-    await viewer.waitFor("paused acknowledgement on A", ackOf(pause.control_id, "paused"));
+    await viewer.waitFor("paused acknowledgement on A (posted to C)", ackOf(pause.control_id, "paused"));
 
     // Paused means silent: no var-1 output for 1.5 s.
     const frozenAt = outputsOf(viewer, "var-1");
@@ -128,8 +131,8 @@ test("a viewer on instance A watches, pauses and resumes a run started on instan
     expect((fromA as { status: string }).status).toBe("completed");
   } finally {
     await Promise.all(readers.map((r) => r.close()));
-    // B first: it does not own the Redis that A started.
-    await b.dispose();
+    // B and C first: they do not own the Redis that A started.
+    await Promise.all([b.dispose(), c.dispose()]);
     await a.dispose();
   }
 });
