@@ -40,7 +40,9 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const port = await freePort();
   const appLog = process.env.BENCH_APP_LOG ? fs.openSync(process.env.BENCH_APP_LOG, "a") : "ignore";
   const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [path.join(ROOT, "server.mjs")];
-  const app: ChildProcess = spawn(process.execPath, [...entry, "-p", String(port), "-H", "127.0.0.1"], {
+  // BENCH_APP_NODE_ARGS: Node flags NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+  const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const app: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}), ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
     // BENCH_APP_LOG=<file>: the server's output goes there (its JSON log lines, a crash), not nowhere.
