@@ -229,9 +229,23 @@ describe("Runwatch on a 3-node Redis Cluster", () => {
 
     await agent!.output("during");
     await agent!.status("completed");
-    const resumed = await openStream(run.runId, "redis", before!.id);
-    await resumed.reader!.ended;
-    expect(resumed.reader!.events.map((e) => `${e.event} ${data(e).content ?? data(e).status ?? ""}`)).toEqual(["agent_output during", "agent_status completed", "agent_complete completed", "run_complete "]);
+    // Resume as EventSource does: from the last event id, again if the stream ends early. ioredis
+    // can move the subscription once more while it settles on its new node (each move ends the
+    // stream, as it must: what was published meanwhile reached no subscriber), so one resume is
+    // not guaranteed to be the last; every one must carry on exactly where the previous ended.
+    const resumedEvents: EventSourceMessage[] = [];
+    const attempts: string[] = [];
+    for (let attempt = 0; attempt < 5 && resumedEvents.at(-1)?.event !== "run_complete"; attempt++) {
+      const resumed = await openStream(run.runId, "redis", resumedEvents.at(-1)?.id ?? before!.id);
+      expect(resumed.reader, `resume ${attempt + 1} answered ${resumed.response.status}`).not.toBeNull();
+      await resumed.reader!.ended;
+      attempts.push(`resume ${attempt + 1}: ${resumed.reader!.events.length} events`);
+      resumedEvents.push(...resumed.reader!.events);
+    }
+    expect(
+      resumedEvents.map((e) => `${e.event} ${data(e).content ?? data(e).status ?? ""}`),
+      attempts.join("; "),
+    ).toEqual(["agent_output during", "agent_status completed", "agent_complete completed", "run_complete "]);
   });
 
   it("fails commands fast once the Cluster is gone, as Redis unavailable", async () => {
