@@ -22,7 +22,7 @@ import { agentsIdle, startRun } from "@/lib/orchestrator";
 import { closeRedis, getRedis, getSubscriberConnection } from "@/lib/redis";
 import { listRuns, selectWinner, type NewRun } from "@/lib/runs";
 import { resetSubscriber } from "@/lib/subscriber";
-import { newRun, openStream, publishers, type SseReader } from "../support/helpers";
+import { newRun, openStream, publishers, watchToTheEnd, type SseReader } from "../support/helpers";
 import { startRedisCluster, type RedisClusterNodes } from "../support/redis-cluster";
 
 let dir: string;
@@ -232,19 +232,15 @@ describe("Runwatch on a 3-node Redis Cluster", () => {
     // Resume as EventSource does: from the last event id, again if the stream ends early. Once,
     // in a clean-clone CI run, the first resume also ended before any event (cause not found; a
     // stream ends whenever its subscription is lost, as it must). A browser would just resume
-    // again, so the test does too; every resume must carry on exactly where the previous ended.
-    const resumedEvents: EventSourceMessage[] = [];
-    const attempts: string[] = [];
-    for (let attempt = 0; attempt < 5 && resumedEvents.at(-1)?.event !== "run_complete"; attempt++) {
-      const resumed = await openStream(run.runId, "redis", resumedEvents.at(-1)?.id ?? before!.id);
-      expect(resumed.reader, `resume ${attempt + 1} answered ${resumed.response.status}`).not.toBeNull();
-      await resumed.reader!.ended;
-      attempts.push(`resume ${attempt + 1}: ${resumed.reader!.events.length} events`);
-      resumedEvents.push(...resumed.reader!.events);
-    }
+    // again, so the test does too; every resume must open and carry on exactly where the
+    // previous one ended, and five are plenty.
+    const { events: resumedEvents, sessions } = await watchToTheEnd(run.runId, { timeoutMs: 15_000, from: before!.id });
+    const attempts = JSON.stringify(sessions);
+    expect(sessions.filter((s) => s.status !== 200), attempts).toEqual([]);
+    expect(sessions.length, attempts).toBeLessThanOrEqual(5);
     expect(
       resumedEvents.map((e) => `${e.event} ${data(e).content ?? data(e).status ?? ""}`),
-      attempts.join("; "),
+      attempts,
     ).toEqual(["agent_output during", "agent_status completed", "agent_complete completed", "run_complete "]);
   });
 

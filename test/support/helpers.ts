@@ -170,6 +170,37 @@ export async function openStream(runId: string, backend: Backend = "redis", last
 }
 
 /** Feeds an SSE response's body to a spec-complete parser; `ended` resolves when it ends or is cancelled. */
+/** One stream a resuming viewer opened: its HTTP status (0 if the request threw) and how many events it brought. */
+export interface WatchSession {
+  status: number;
+  events: number;
+}
+
+/**
+ * A viewer that resumes as EventSource does: from the last event id it received, whenever its
+ * stream ends or cannot open, until run_complete. `from` is where it starts (none: the whole run).
+ */
+export async function watchToTheEnd(runId: string, options: { timeoutMs: number; from?: string }): Promise<{ events: EventSourceMessage[]; sessions: WatchSession[] }> {
+  const events: EventSourceMessage[] = [];
+  const sessions: WatchSession[] = [];
+  let lastEventId = options.from;
+  const deadline = Date.now() + options.timeoutMs;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  while (Date.now() < deadline) {
+    const { response, reader } = await openStream(runId, "redis", lastEventId).catch(() => ({ response: null, reader: null }));
+    if (reader) await Promise.race([reader.ended, sleep(deadline - Date.now())]);
+    sessions.push({ status: response?.status ?? 0, events: reader?.events.length ?? 0 });
+    if (reader) {
+      events.push(...reader.events);
+      lastEventId = reader.events.findLast((e) => e.id)?.id ?? lastEventId;
+      if (reader.events.at(-1)?.event === "run_complete") return { events, sessions };
+      reader.abort();
+    }
+    await sleep(200);
+  }
+  throw new Error(`no run_complete within ${options.timeoutMs} ms (${events.length} events, sessions ${JSON.stringify(sessions)})`);
+}
+
 export function readSseBody(response: Response, callbacks: ParserCallbacks): { ended: Promise<void>; cancel(): void } {
   const parser = createParser(callbacks);
   const body = response.body!.getReader();
