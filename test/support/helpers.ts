@@ -169,7 +169,6 @@ export async function openStream(runId: string, backend: Backend = "redis", last
   return { response, reader };
 }
 
-/** Feeds an SSE response's body to a spec-complete parser; `ended` resolves when it ends or is cancelled. */
 /** One stream a resuming viewer opened: its HTTP status (0 if the request threw) and how many events it brought. */
 export interface WatchSession {
   status: number;
@@ -201,6 +200,7 @@ export async function watchToTheEnd(runId: string, options: { timeoutMs: number;
   throw new Error(`no run_complete within ${options.timeoutMs} ms (${events.length} events, sessions ${JSON.stringify(sessions)})`);
 }
 
+/** Feeds an SSE response's body to a spec-complete parser; `ended` resolves when it ends or is cancelled. */
 export function readSseBody(response: Response, callbacks: ParserCallbacks): { ended: Promise<void>; cancel(): void } {
   const parser = createParser(callbacks);
   const body = response.body!.getReader();
