@@ -12,7 +12,7 @@
 import Redis from "ioredis";
 import { Histogram } from "./histogram";
 import { createRuns, publishAtRate } from "./publisher";
-import { machine, median, runBench, withAppAndBaseline, APP_LABEL } from "./support";
+import { machine, median, processCpuMs, runBench, servingPid, withAppAndBaseline, APP_LABEL } from "./support";
 import { ViewerPool } from "./viewers";
 
 const RUNS = 10;
@@ -29,6 +29,8 @@ interface Measured {
   events: number;
   lost: number;
   generator_cpu_pct: number;
+  /** The server's own CPU (user + system) per 1,000 messages published to it: what one message costs it. */
+  server_cpu_ms_per_1000: number;
 }
 
 /** One side: its viewers, its runs, and what they have measured so far. */
@@ -40,11 +42,15 @@ class Side {
   private lost = 0;
   private cpuMicros = 0;
   private wallMs = 0;
+  private serverCpuMs = 0;
+  private published = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly runIds: string[],
     private readonly urlOf: (runId: string) => string,
+    /** The process serving this side's viewers, for its CPU time. */
+    private readonly serverPid: number,
   ) {
     this.runOf = new Map(runIds.map((id) => [urlOf(id), id]));
   }
@@ -68,10 +74,13 @@ class Side {
   async round(seconds: number): Promise<void> {
     await this.pool.reset();
     const cpu = process.cpuUsage();
+    const serverCpu = processCpuMs(this.serverPid);
     const started = performance.now();
     const published = await publishAtRate(this.redis, this.runIds, RATE, seconds);
     const stats = await this.pool.settle((url) => published.get(this.runOf.get(url)!) ?? 0);
     const used = process.cpuUsage(cpu);
+    this.serverCpuMs += processCpuMs(this.serverPid) - serverCpu;
+    for (const count of published.values()) this.published += count;
     this.cpuMicros += used.user + used.system;
     this.wallMs += performance.now() - started;
     this.histogram.merge(stats.histogram.toJSON());
@@ -82,7 +91,7 @@ class Side {
   result(): Measured {
     const fmt = (n: number) => Number(n.toFixed(2));
     const h = this.histogram;
-    return { p50_ms: fmt(h.percentile(50)), p99_ms: fmt(h.percentile(99)), max_ms: fmt(h.max), events: h.count, lost: this.lost, generator_cpu_pct: Math.round((this.cpuMicros / 1_000 / this.wallMs) * 100) };
+    return { p50_ms: fmt(h.percentile(50)), p99_ms: fmt(h.percentile(99)), max_ms: fmt(h.max), events: h.count, lost: this.lost, generator_cpu_pct: Math.round((this.cpuMicros / 1_000 / this.wallMs) * 100), server_cpu_ms_per_1000: fmt((this.serverCpuMs / this.published) * 1_000) };
   }
 
   close(): Promise<void> {
@@ -92,8 +101,8 @@ class Side {
 
 async function main(): Promise<void> {
   await withAppAndBaseline(async ({ app, baseline, redis }) => {
-    const runwatchSide = new Side(redis, await createRuns(redis, RUNS), (id) => `${app.url}/api/v1/runs/${id}/stream/redis`);
-    const baselineSide = new Side(redis, await createRuns(redis, RUNS), (id) => `${baseline.url}/runs/${id}/stream`);
+    const runwatchSide = new Side(redis, await createRuns(redis, RUNS), (id) => `${app.url}/api/v1/runs/${id}/stream/redis`, servingPid(app.pid));
+    const baselineSide = new Side(redis, await createRuns(redis, RUNS), (id) => `${baseline.url}/runs/${id}/stream`, baseline.pid);
     try {
       await runwatchSide.open();
       await baselineSide.open();
@@ -123,13 +132,14 @@ async function main(): Promise<void> {
         ratio_p50: ratio(runwatch.p50_ms, raw.p50_ms),
         ratio_p99: ratio(runwatch.p99_ms, raw.p99_ms),
         ratio_max: ratio(runwatch.max_ms, raw.max_ms),
+        ratio_server_cpu: ratio(runwatch.server_cpu_ms_per_1000, raw.server_cpu_ms_per_1000),
         round_ratio_p99: { median: round2(median(roundRatios)), min: round2(Math.min(...roundRatios)), max: round2(Math.max(...roundRatios)) },
       };
-      const row = (m: Measured) => `p50 ${m.p50_ms} ms   p99 ${m.p99_ms} ms   max ${m.max_ms} ms   ${m.events} events, ${m.lost} lost, generator CPU ${m.generator_cpu_pct} %`;
+      const row = (m: Measured) => `p50 ${m.p50_ms} ms   p99 ${m.p99_ms} ms   max ${m.max_ms} ms   ${m.events} events, ${m.lost} lost, server CPU ${m.server_cpu_ms_per_1000} ms / 1,000 msgs, generator CPU ${m.generator_cpu_pct} %`;
       console.log(`\nlatency: ${VIEWERS} viewers over ${RUNS} runs, ${RATE} messages/s for ${SECONDS} s (${ROUNDS} interleaved rounds a side), publish → event parsed`);
       console.log(`  ${APP_LABEL}   ${row(runwatch)}`);
       console.log(`  raw baseline (node:http + psubscribe)  ${row(raw)}`);
-      console.log(`  Runwatch / baseline                    p50 ${result.ratio_p50}x   p99 ${result.ratio_p99}x   max ${result.ratio_max}x`);
+      console.log(`  Runwatch / baseline                    p50 ${result.ratio_p50}x   p99 ${result.ratio_p99}x   max ${result.ratio_max}x   server CPU ${result.ratio_server_cpu}x`);
       console.log(`  p99 ratio round by round               median ${result.round_ratio_p99.median}x   min ${result.round_ratio_p99.min}x   max ${result.round_ratio_p99.max}x\n`);
       console.log(JSON.stringify(result));
     } finally {

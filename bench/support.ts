@@ -79,6 +79,17 @@ export function rssBytes(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? NaN) * 1024;
 }
 
+/**
+ * CPU time a process has used so far (user + system), in ms: fields 14 and 15 of
+ * /proc/<pid>/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the ")" the state is field 3, so utime (14) and stime (15) are at 11 and 12.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function readProc(file: string): string {
   try {
     return fs.readFileSync(file, "utf8");
@@ -133,7 +144,7 @@ export function servingPid(root: number): number {
 
 /** `node dist/bench/baseline.mjs`: the raw baseline server in a process of its own. */
 export async function startBaseline(redisUrl: string): Promise<{ url: string; pid: number; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_BASELINE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`the baseline server exited (${code})`)));
