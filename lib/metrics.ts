@@ -157,6 +157,9 @@ export function setRedisCircuitState(current: BreakerState): void {
   for (const state of BREAKER_STATES) metrics().redisCircuitState.set({ state }, state === current ? 1 : 0);
 }
 
+/** One label object per backend, not one per live message (prom-client only reads it). */
+const BACKEND_LABELS = Object.fromEntries(SSE_BACKENDS.map((backend) => [backend, Object.freeze({ backend })])) as Record<SseBackend, { backend: SseBackend }>;
+
 /**
  * One agent message written to a viewer as `eventCount` SSE events. Live: its latency is
  * observed. From the history: counted as replayed; its timestamp says when it happened, not
@@ -164,11 +167,11 @@ export function setRedisCircuitState(current: BreakerState): void {
  */
 export function recordMessageDelivered(backend: SseBackend, timestamp: string, source: "live" | "replay", eventCount = 1): void {
   if (source === "replay") {
-    metrics().eventsReplayed.inc({ backend }, eventCount);
+    metrics().eventsReplayed.inc(BACKEND_LABELS[backend], eventCount);
     return;
   }
   const sentAt = Date.parse(timestamp);
   if (Number.isNaN(sentAt)) return;
   // Agents' clocks may run a little ahead of ours; a negative delay means "no delay".
-  metrics().deliveryLatency.observe({ backend }, Math.max(0, Date.now() - sentAt) / 1000);
+  metrics().deliveryLatency.observe(BACKEND_LABELS[backend], Math.max(0, Date.now() - sentAt) / 1000);
 }

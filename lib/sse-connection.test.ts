@@ -99,6 +99,29 @@ describe("SseConnection write coalescing", () => {
     expect(chunks.map(sequencesIn)).toEqual([[1, 2], [3]]);
   });
 
+  it("flushes each viewer written in a tick once, in order, skipping one closed meanwhile", async () => {
+    const [a, b, c] = [0, 1, 2].map(() => new SseConnection(new AbortController().signal)) as [SseConnection, SseConnection, SseConnection];
+    // b's body errors when it is cut: caught at once, or the rejection is unhandled meanwhile.
+    const readings = [readChunks(a), readChunks(b).catch((error: Error) => error), readChunks(c)] as const;
+    await nextTick();
+    a.sendEvents([output(1)]);
+    b.sendEvents([output(1)]);
+    c.sendEvents([output(1)]);
+    b.close(new Error("gone")); // queued for the flush, then dropped
+    a.flushNow(); // out early: the shared flush must not send it again
+    a.sendEvents([output(2)]); // queued once more, after the early flush
+    c.sendEvents([output(2)]);
+    await nextTick();
+    a.sendEvents([output(3)]);
+    await nextTick();
+    a.close();
+    c.close();
+    const [aChunks, bResult, cChunks] = await Promise.all(readings);
+    expect(aChunks.slice(1).map(sequencesIn)).toEqual([[1], [2], [3]]);
+    expect(bResult).toBeInstanceOf(Error);
+    expect(cChunks.slice(1).map(sequencesIn)).toEqual([[1, 2]]);
+  });
+
   it("delivers pending events before ending on close()", async () => {
     const connection = new SseConnection(new AbortController().signal);
     const reading = readChunks(connection);

@@ -42,12 +42,20 @@ const UNCOUNTED_EVENTS = new Set(["stream_open", "heartbeat"]);
  * one microtask serves a message that went to 1,000 viewers. A microtask rather than
  * setImmediate: it coalesces exactly as much (all the messages of one read are dispatched
  * within one callback) without waiting for the rest of the event loop's I/O first.
+ *
+ * Two arrays used in turn, and a flag on each connection instead of a Set: this runs for every
+ * viewer on every message, and a fresh Set per flush (grown entry by entry) was a measurable
+ * share of the server's garbage, whose young-generation collections are the latency tail
+ * (README, "Benchmark").
  */
-let dirty = new Set<SseConnection>();
+let dirty: SseConnection[] = [];
+let spare: SseConnection[] = [];
 let flushScheduled = false;
 
 function scheduleFlush(connection: SseConnection): void {
-  dirty.add(connection);
+  if (connection.flushQueued) return;
+  connection.flushQueued = true;
+  dirty.push(connection);
   if (flushScheduled) return;
   flushScheduled = true;
   queueMicrotask(flushDirty);
@@ -56,8 +64,16 @@ function scheduleFlush(connection: SseConnection): void {
 function flushDirty(): void {
   flushScheduled = false;
   const connections = dirty;
-  dirty = new Set();
-  for (const connection of connections) connection.flushNow();
+  dirty = spare;
+  for (let i = 0; i < connections.length; i++) {
+    const connection = connections[i]!;
+    // Flushed (or closed) meanwhile: its flag was cleared, nothing is pending.
+    if (connection.flushQueued) connection.flushNow();
+  }
+  // Emptied, not replaced: the next flush reuses its storage (a flush during this loop
+  // scheduled onto `dirty`, which is the other array).
+  connections.length = 0;
+  spare = connections;
 }
 
 /** A frame as text, or already encoded (the same bytes shared by every viewer of a message). */
@@ -100,9 +116,15 @@ export class SseConnection {
   private readonly openedAt = performance.now();
   /** Events written so far (keep-alives aside), for the close line. */
   private eventsSent = 0;
-  /** What this callback has written so far: one chunk for the viewer when it is done. */
-  private pending: Chunk[] = [];
+  /**
+   * What this callback has written so far: one chunk for the viewer when it is done. Usually a
+   * single message's frames, so the first one is kept on its own and an array only holds more.
+   */
+  private pendingFirst: Chunk | null = null;
+  private pendingMore: Chunk[] | null = null;
   private pendingBytes = 0;
+  /** In the shared flush's list (scheduleFlush); cleared once flushed. */
+  flushQueued = false;
   /** Events in the pending chunk; counted once it is queued for the viewer. */
   private pendingEvents = 0;
   private closeReason: "ended" | "viewer_left" | "too_slow" = "ended";
@@ -300,7 +322,8 @@ export class SseConnection {
       this.pendingEvents = 0;
       return;
     }
-    this.pending.push(chunk);
+    if (this.pendingFirst === null) this.pendingFirst = chunk;
+    else (this.pendingMore ??= []).push(chunk);
     this.pendingBytes += chunkBytes(chunk);
     if (this.pendingBytes - this.transport.room() > MAX_BUFFERED_BYTES) {
       this.log.warn({ max_buffered_bytes: MAX_BUFFERED_BYTES }, "sse viewer is not reading: disconnecting it");
@@ -321,7 +344,7 @@ export class SseConnection {
   open(): void {
     if (this.opened || this.closedFlag) return;
     this.opened = true;
-    if (this.pending.length > 0) scheduleFlush(this);
+    if (this.pendingFirst !== null) scheduleFlush(this);
   }
 
   /** Hand the pending chunk to the viewer now (the shared flush calls this). */
@@ -333,10 +356,11 @@ export class SseConnection {
   /** Queue the pending chunk for the viewer; false if the stream no longer takes it. */
   private enqueuePending(): boolean {
     this.cancelScheduledFlush();
-    if (this.pending.length === 0 || !this.opened) return true;
-    const chunk = this.joinPending();
+    if (this.pendingFirst === null || !this.opened) return true;
+    const chunk = this.joinPending(this.pendingFirst, this.pendingMore);
     const events = this.pendingEvents;
-    this.pending.length = 0;
+    this.pendingFirst = null;
+    this.pendingMore = null;
     this.pendingBytes = 0;
     this.pendingEvents = 0;
     try {
@@ -352,21 +376,23 @@ export class SseConnection {
   }
 
   /** One message's shared bytes go out as they are; anything else is joined and encoded once. */
-  private joinPending(): Uint8Array {
-    const [first] = this.pending;
-    if (this.pending.length === 1 && typeof first !== "string") return first!;
-    if (this.pending.every((chunk) => typeof chunk === "string")) return encoder.encode(this.pending.join(""));
-    return Buffer.concat(this.pending.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk)));
+  private joinPending(first: Chunk, more: Chunk[] | null): Uint8Array {
+    if (more === null) return typeof first === "string" ? encoder.encode(first) : first;
+    const chunks = [first, ...more];
+    if (chunks.every((chunk) => typeof chunk === "string")) return encoder.encode(chunks.join(""));
+    return Buffer.concat(chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk)));
   }
 
   private dropPending(): void {
     this.cancelScheduledFlush();
-    this.pending = [];
+    this.pendingFirst = null;
+    this.pendingMore = null;
     this.pendingBytes = 0;
     this.pendingEvents = 0;
   }
 
+  /** The shared flush skips it (it stays in the list until then, which costs nothing). */
   private cancelScheduledFlush(): void {
-    dirty.delete(this);
+    this.flushQueued = false;
   }
 }

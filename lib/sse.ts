@@ -19,9 +19,11 @@ export interface SseFrame {
   data: unknown;
 }
 
+const LINE_BREAK = /[\r\n]/;
+
 /** A field value may not contain a line break, or the frame would split in two. */
 function assertSingleLine(name: string, value: string): void {
-  if (/[\r\n]/.test(value)) throw new Error(`SSE ${name} must not contain a line break`);
+  if (LINE_BREAK.test(value)) throw new Error(`SSE ${name} must not contain a line break`);
 }
 
 export function encodeFrame({ event, id, data }: SseFrame): string {
@@ -37,6 +39,8 @@ export function encodeFrame({ event, id, data }: SseFrame): string {
     frame += `id: ${id}\n`;
   }
   const text = typeof data === "string" ? data : JSON.stringify(data);
+  // JSON never has a raw line break, so this is nearly every frame: no split, no array.
+  if (!LINE_BREAK.test(text)) return `${frame}data: ${text}\n\n`;
   // Every line of a multi-line payload needs its own `data:` prefix; the reader joins them with \n.
   for (const line of text.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;
   return `${frame}\n`;
