@@ -1,12 +1,12 @@
 "use client";
 
 import { elementScroll, useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
 import { LOG_LEVELS } from "@/lib/events";
-import { anchoredLine, filterRows, findMatches, highlight, lineAnchor, type LevelFilter } from "@/lib/log-view";
+import { anchoredLine, highlight, lineAnchor, matchFinder, rowFilter, rowIndex, type LevelFilter } from "@/lib/log-view";
 import type { LogLine } from "@/lib/stream-state";
 import { JumpToLatest } from "./jump-to-latest";
 
@@ -66,19 +66,26 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   const [linked, setLinked] = useState<number | null>(null);
   const { ref, onScroll, onWheel, following, unseen, jumpToLatest, setFollowing, markOwnScroll } = useFollow<HTMLDivElement>(logs.length);
 
-  const rows = useMemo(() => filterRows(logs, level), [logs, level]);
-  const matches = useMemo(() => findMatches(rows, query), [rows, query]);
+  // Incremental: each batch filters and searches only the lines it brought (lib/log-view.ts).
+  const [filter] = useState(rowFilter);
+  const [search] = useState(matchFinder);
+  const rows = useMemo(() => filter(logs, level), [filter, logs, level]);
+  const { numbers } = rows;
+  const matches = useMemo(() => search(rows, query), [search, rows, query]).numbers;
   const current = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)]! : null;
   const target = current ?? linked;
+  // The same function while the rows are: a new one makes the virtualizer recompute the offsets
+  // of every line (100,000 map lookups), and it re-renders on every scroll frame.
+  const getItemKey = useCallback((index: number) => numbers[index]!, [numbers]);
   // Only the lines in view (plus a margin) are in the page: 100,000 lines cost what 40 do.
   // The React Compiler is not enabled here, so its warning about this hook does not apply.
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    count: numbers.length,
     getScrollElement: () => ref.current,
     estimateSize: () => LINE_PX,
     overscan: 8,
-    getItemKey: (index) => rows[index]!.n,
+    getItemKey,
     // A measured height re-renders with the next update rather than synchronously inside the
     // commit: at 1,000 lines a second, flushSync made every batch render twice in one task.
     useFlushSync: false,
@@ -108,7 +115,7 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   // Bring the current match or linked line into view inside the list (not the page), once: a
   // linked line may arrive after the page opened (the history is still streaming in).
   const shownTarget = useRef<number | null>(null);
-  const targetIndex = target === null ? -1 : rows.findIndex((r) => r.n === target);
+  const targetIndex = target === null ? -1 : rowIndex(rows, target);
   useLayoutEffect(() => {
     if (targetIndex < 0 || shownTarget.current === target) return;
     shownTarget.current = target;
@@ -167,7 +174,8 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
         <div ref={ref} onScroll={onScroll} onWheel={onWheel} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list">
           <ol aria-label={`Logs of ${variationId}`} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const { n, line } = rows[item.index]!;
+              const n = numbers[item.index]!;
+              const line = rows.logs[n - 1]!;
               const anchor = lineAnchor(variationId, n);
               return (
                 <li
