@@ -26,6 +26,22 @@ describe("applyEvents", () => {
     expect(start.variations["var-1"]!.output).toBe("");
   });
 
+  it("appends a batch's log lines to a new array holding the same earlier lines, and leaves the old one alone", () => {
+    const log = (sequence: number, content: string): SseEvent => ({ event: "agent_log", data: { ...at, variation_id: "var-1", sequence, level: "info", content } });
+    const before = applyEvents(initialStreamState(), [log(1, "a"), log(2, "b")]);
+    const after = applyEvents(before, [log(3, "c"), log(4, "d")]);
+    const [old, now] = [before.variations["var-1"]!.logs, after.variations["var-1"]!.logs];
+    expect(old.map((l) => l.text)).toEqual(["a", "b"]);
+    expect(now.map((l) => l.text)).toEqual(["a", "b", "c", "d"]);
+    // What lib/log-view.ts needs to filter only the new lines: same objects, not copies.
+    expect(now[0]).toBe(old[0]);
+    expect(now[1]).toBe(old[1]);
+    // A reset in the middle of a batch drops what came before it, in the batch too.
+    const reset = applyEvents(after, [log(5, "e"), { event: "reset", data: { run_id: at.run_id, reason: "trimmed" } }, log(9, "f")]);
+    expect(reset.variations["var-1"]!.logs.map((l) => l.text)).toEqual(["f"]);
+    expect(now).toHaveLength(4);
+  });
+
   it("keeps a final status final: a late pause or error cannot reopen or relabel a finished variation", () => {
     const next = applyEvents(initialStreamState([{ variation_id: "var-1", status: null }]), [
       { event: "agent_status", data: { ...at, variation_id: "var-1", sequence: 1, status: "completed", metadata: {} } },

@@ -99,6 +99,9 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
   let duplicatesSkipped = state.duplicatesSkipped;
   let resets = state.resets;
   const touched = new Set<string>();
+  // Log lines per variation, appended at the end in one concat: a variation may hold 100,000
+  // lines, and copying the array then pushing onto the copy copied it twice per batch.
+  const added = new Map<string, LogLine[]>();
 
   const variation = (id: string): VariationState => {
     let current = variations[id];
@@ -107,8 +110,8 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       order.push(id);
     }
     if (!touched.has(id)) {
-      // Copy once per batch; logs are appended in place on the copy.
-      current = { ...current, logs: [...current.logs], metrics: { ...current.metrics } };
+      // Copy once per batch; metrics are merged in place on the copy.
+      current = { ...current, metrics: { ...current.metrics } };
       touched.add(id);
     }
     variations[id] = current;
@@ -121,6 +124,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
       // The whole retained history follows: it replaces what is shown, panes stay in place.
       variations = Object.fromEntries(order.map((id) => [id, emptyVariation(id)]));
       touched.clear();
+      added.clear();
       runComplete = false;
       resets += 1;
       continue;
@@ -153,9 +157,12 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         v.output += item.data.content;
         v.outputChunks += 1;
         break;
-      case "agent_log":
-        v.logs.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });
+      case "agent_log": {
+        const lines = added.get(v.variationId) ?? [];
+        lines.push({ sequence: item.data.sequence, timestamp: item.data.timestamp, level: item.data.level, text: item.data.content });
+        added.set(v.variationId, lines);
         break;
+      }
       case "agent_status": {
         // A final status stays final, as on the server: a late status cannot reopen a variation.
         if (!isTerminal(v.status ?? undefined)) {
@@ -179,6 +186,12 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         v.error = item.data.error;
         break;
     }
+  }
+  // The lines already shown stay the same objects, in a new array: lib/log-view.ts relies on it
+  // to filter and search only what a batch added.
+  for (const [id, lines] of added) {
+    const v = variations[id]!; // this batch's copy: variation() made it
+    v.logs = v.logs.concat(lines);
   }
   return { variations, order, runComplete, duplicatesSkipped, resets };
 }
