@@ -4,12 +4,12 @@ import { elementScroll, useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { useThrottledValue } from "@/hooks/use-throttled-value";
-import { ansiSegments } from "@/lib/ansi";
 import { cn } from "@/lib/cn";
 import { LOG_LEVELS } from "@/lib/events";
-import { anchoredLine, highlight, lineAnchor, matchFinder, rowFilter, rowIndex, type LevelFilter } from "@/lib/log-view";
+import { anchoredLine, lineAnchor, matchFinder, rowFilter, rowIndex, type LevelFilter } from "@/lib/log-view";
 import type { LogLine } from "@/lib/stream-state";
 import { JumpToLatest } from "./jump-to-latest";
+import { LineText } from "./log-line-text";
 
 /** No reader follows more than ten updates a second of a log scrolling by. */
 const LOG_RENDER_INTERVAL_MS = 100;
@@ -23,39 +23,6 @@ const LEVEL_STYLE: Record<LogLine["level"], string> = {
   warn: "text-amber-700 dark:text-amber-300",
   error: "text-red-700 dark:text-red-400",
 };
-
-/** A log line with its ANSI colours (agent CLIs colour their output for terminals) and search matches marked. */
-function LineText({ text, query }: { text: string; query: string }) {
-  return ansiSegments(text).map((s, i) => {
-    const styled = s.color || s.background || s.bold || s.italic || s.underline || s.dim;
-    const pieces = highlight(s.text, query).map((p, j) =>
-      p.match ? (
-        <mark key={j} className="rounded-sm bg-yellow-200 text-inherit dark:bg-yellow-700/60" data-testid="log-match">
-          {p.text}
-        </mark>
-      ) : (
-        p.text
-      ),
-    );
-    if (!styled) return <span key={i}>{pieces}</span>;
-    return (
-      <span
-        key={i}
-        data-testid="ansi-segment"
-        style={{
-          color: s.color,
-          backgroundColor: s.background,
-          fontWeight: s.bold ? 600 : undefined,
-          fontStyle: s.italic ? "italic" : undefined,
-          textDecoration: s.underline ? "underline" : undefined,
-          opacity: s.dim ? 0.7 : undefined,
-        }}
-      >
-        {pieces}
-      </span>
-    );
-  });
-}
 
 const control = "rounded border border-zinc-300 bg-white px-1.5 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-950";
 
@@ -82,8 +49,6 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   // of every line (100,000 map lookups), and it re-renders on every scroll frame.
   const getItemKey = useCallback((index: number) => numbers[index]!, [numbers]);
   // Only the lines in view (plus a margin) are in the page: 100,000 lines cost what 40 do.
-  // The React Compiler is not enabled here, so its warning about this hook does not apply.
-  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: numbers.length,
     getScrollElement: () => ref.current,
