@@ -4,6 +4,7 @@ import { elementScroll, useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useFollow } from "@/hooks/use-follow";
 import { useThrottledValue } from "@/hooks/use-throttled-value";
+import { itemAt, type AppendList } from "@/lib/append-list";
 import { cn } from "@/lib/cn";
 import { LOG_LEVELS } from "@/lib/events";
 import { anchoredLine, lineAnchor, matchFinder, rowFilter, rowIndex, type LevelFilter } from "@/lib/log-view";
@@ -26,7 +27,7 @@ const LEVEL_STYLE: Record<LogLine["level"], string> = {
 
 const control = "rounded border border-zinc-300 bg-white px-1.5 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-950";
 
-export const LogList = memo(function LogList({ variationId, logs: latestLogs }: { variationId: string; logs: LogLine[] }) {
+export const LogList = memo(function LogList({ variationId, logs: latestLogs }: { variationId: string; logs: AppendList<LogLine> }) {
   // At thousands of lines a second, rendering every batch (up to 60 a second) of a 100,000-line
   // list kept the main thread busy: at most 10 renders a second, each with the newest lines.
   const logs = useThrottledValue(latestLogs, LOG_RENDER_INTERVAL_MS);
@@ -43,11 +44,11 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
   const rows = useMemo(() => filter(logs, level), [filter, logs, level]);
   const { numbers } = rows;
   const matches = useMemo(() => search(rows, query), [search, rows, query]).numbers;
-  const current = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)]! : null;
+  const current = matches.length > 0 ? itemAt(matches, Math.min(matchIndex, matches.length - 1))! : null;
   const target = current ?? linked;
   // The same function while the rows are: a new one makes the virtualizer recompute the offsets
   // of every line (100,000 map lookups), and it re-renders on every scroll frame.
-  const getItemKey = useCallback((index: number) => numbers[index]!, [numbers]);
+  const getItemKey = useCallback((index: number) => itemAt(numbers, index)!, [numbers]);
   // Only the lines in view (plus a margin) are in the page: 100,000 lines cost what 40 do.
   const virtualizer = useVirtualizer({
     count: numbers.length,
@@ -143,8 +144,8 @@ export const LogList = memo(function LogList({ variationId, logs: latestLogs }: 
         <div ref={ref} onScroll={onScroll} onWheel={onWheel} className="max-h-40 overflow-y-auto font-mono text-xs" data-testid="log-list">
           <ol aria-label={`Logs of ${variationId}`} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const n = numbers[item.index]!;
-              const line = rows.logs[n - 1]!;
+              const n = itemAt(numbers, item.index)!;
+              const line = itemAt(rows.logs, n - 1)!;
               const anchor = lineAnchor(variationId, n);
               return (
                 <li

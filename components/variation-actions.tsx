@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { toArray } from "@/lib/append-list";
 import { logsAsJsonLines, logsAsText, logsFileName, outputFileName } from "@/lib/downloads";
 import type { VariationState } from "@/lib/stream-state";
 
@@ -39,10 +40,10 @@ export function VariationActions({ runId, variation }: { runId: string; variatio
       <button type="button" className={action} onClick={() => download(outputFileName(runId, variationId), output, "text/markdown")} data-testid="download-output">
         Output .md
       </button>
-      <button type="button" className={action} onClick={() => download(logsFileName(runId, variationId, "text"), logsAsText(logs), "text/plain")} data-testid="download-logs">
+      <button type="button" className={action} onClick={() => download(logsFileName(runId, variationId, "text"), logsAsText(toArray(logs)), "text/plain")} data-testid="download-logs">
         Logs .log
       </button>
-      <button type="button" className={action} onClick={() => download(logsFileName(runId, variationId, "jsonl"), logsAsJsonLines(logs), "application/x-ndjson")} data-testid="download-logs-jsonl">
+      <button type="button" className={action} onClick={() => download(logsFileName(runId, variationId, "jsonl"), logsAsJsonLines(toArray(logs)), "application/x-ndjson")} data-testid="download-logs-jsonl">
         .jsonl
       </button>
     </div>

@@ -6,10 +6,11 @@
  * Both the filter and the search are incremental. A stream adds lines at 1,000 a second to a
  * list that may hold 100,000: rebuilding per batch allocated an object per line, and with that
  * many young objects alive the browser's minor GCs took 40-100 ms each (traced while streaming).
- * A new `logs` array from lib/stream-state.ts is the previous one with lines appended (the same
+ * A new `logs` list from lib/stream-state.ts is the previous one with lines appended (the same
  * objects), so only the new lines are looked at, and rows are plain numbers.
  */
 import { ansiSegments } from "./ansi";
+import { appendAll, emptyList, itemAt, type AppendList } from "./append-list";
 import { LOG_LEVELS, type LogLevel } from "./events";
 import type { LogLine } from "./stream-state";
 
@@ -17,10 +18,10 @@ export type LevelFilter = LogLevel | "all";
 
 /** The lines a level filter lets through. */
 export interface LogRows {
-  logs: readonly LogLine[];
+  logs: AppendList<LogLine>;
   level: LevelFilter;
   /** 1-based numbers of the lines shown, ascending. */
-  numbers: readonly number[];
+  numbers: AppendList<number>;
 }
 
 /** Matches of a search among the rows. */
@@ -28,42 +29,38 @@ export interface LogMatches {
   rows: LogRows;
   query: string;
   /** Numbers of the rows whose text contains the query, ascending. */
-  numbers: readonly number[];
+  numbers: AppendList<number>;
 }
 
 /**
- * Whether `logs` is `before` with lines appended. Arrays from lib/stream-state.ts are either
+ * Whether `logs` is `before` with lines appended. Lists from lib/stream-state.ts are either
  * that or new (a reset starts over with new line objects), so the ends of the old part decide.
  */
-function appendsTo(logs: readonly LogLine[], before: readonly LogLine[]): boolean {
+function appendsTo(logs: AppendList<LogLine>, before: AppendList<LogLine>): boolean {
   const n = before.length;
-  return logs.length >= n && (n === 0 || (logs[0] === before[0] && logs[n - 1] === before[n - 1]));
+  return logs.length >= n && (n === 0 || (itemAt(logs, 0) === itemAt(before, 0) && itemAt(logs, n - 1) === itemAt(before, n - 1)));
 }
 
 /** Numbers of the lines from index `from` on that `keep` accepts. */
-function numbersFrom(logs: readonly LogLine[], from: number, keep: (line: LogLine) => boolean): number[] {
+function numbersFrom(logs: AppendList<LogLine>, from: number, keep: (line: LogLine) => boolean): number[] {
   const out: number[] = [];
-  for (let i = from; i < logs.length; i++) if (keep(logs[i]!)) out.push(i + 1);
+  for (let i = from; i < logs.length; i++) if (keep(itemAt(logs, i)!)) out.push(i + 1);
   return out;
-}
-
-/** `old` with `added` appended; `old` itself when nothing was, so memos keyed on it hold. */
-function extended(old: readonly number[], added: number[]): readonly number[] {
-  return added.length === 0 ? old : old.concat(added);
 }
 
 /**
  * Lines at `min` or above (`warn` shows warn and error). Given the previous result, only lines
- * appended since are filtered; the same content returns `previous` itself.
+ * appended since are filtered; the same content returns `previous` itself, and new lines that
+ * are all filtered out keep its numbers (so memos keyed on them hold).
  */
-export function filterRows(logs: readonly LogLine[], min: LevelFilter, previous: LogRows | null = null): LogRows {
+export function filterRows(logs: AppendList<LogLine>, min: LevelFilter, previous: LogRows | null = null): LogRows {
   const floor = min === "all" ? 0 : LOG_LEVELS.indexOf(min);
   const keep = (line: LogLine) => LOG_LEVELS.indexOf(line.level) >= floor;
   if (previous && previous.level === min && appendsTo(logs, previous.logs)) {
     if (logs.length === previous.logs.length) return previous;
-    return { logs, level: min, numbers: extended(previous.numbers, numbersFrom(logs, previous.logs.length, keep)) };
+    return { logs, level: min, numbers: appendAll(previous.numbers, numbersFrom(logs, previous.logs.length, keep)) };
   }
-  return { logs, level: min, numbers: numbersFrom(logs, 0, keep) };
+  return { logs, level: min, numbers: appendAll(emptyList(), numbersFrom(logs, 0, keep)) };
 }
 
 function plain(text: string): string {
@@ -76,20 +73,27 @@ function plain(text: string): string {
  */
 export function findMatches(rows: LogRows, query: string, previous: LogMatches | null = null): LogMatches {
   const q = query.trim().toLowerCase();
-  const matches = (from: number) => (q ? rows.numbers.slice(from).filter((n) => plain(rows.logs[n - 1]!.text).toLowerCase().includes(q)) : []);
+  const matches = (from: number): number[] => {
+    const out: number[] = [];
+    for (let i = from; q && i < rows.numbers.length; i++) {
+      const n = itemAt(rows.numbers, i)!;
+      if (plain(itemAt(rows.logs, n - 1)!.text).toLowerCase().includes(q)) out.push(n);
+    }
+    return out;
+  };
   const before = previous?.rows;
   if (previous && before && previous.query === q && before.level === rows.level && appendsTo(rows.logs, before.logs)) {
     if (rows === before) return previous;
-    return { rows, query: q, numbers: extended(previous.numbers, matches(before.numbers.length)) };
+    return { rows, query: q, numbers: appendAll(previous.numbers, matches(before.numbers.length)) };
   }
-  return { rows, query: q, numbers: matches(0) };
+  return { rows, query: q, numbers: appendAll(emptyList(), matches(0)) };
 }
 
 /**
  * filterRows that remembers its last result, for a component to hold in state: each call then
  * looks at the lines added since the last one only.
  */
-export function rowFilter(): (logs: readonly LogLine[], min: LevelFilter) => LogRows {
+export function rowFilter(): (logs: AppendList<LogLine>, min: LevelFilter) => LogRows {
   let last: LogRows | null = null;
   return (logs, min) => (last = filterRows(logs, min, last));
 }
@@ -107,7 +111,7 @@ export function rowIndex(rows: LogRows, n: number): number {
   let high = numbers.length - 1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
-    const at = numbers[mid]!;
+    const at = itemAt(numbers, mid)!;
     if (at === n) return mid;
     if (at < n) low = mid + 1;
     else high = mid - 1;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "./events";
+import { itemAt, toArray } from "./append-list";
 import { applyEvents, initialStreamState } from "./stream-state";
 
 const at = { run_id: "run-0123456789ab", timestamp: "2026-11-23T10:30:00.000Z" };
@@ -21,24 +22,24 @@ describe("applyEvents", () => {
     const next = applyEvents(start, events);
     expect(next.variations["var-1"]).toMatchObject({ status: "running", output: "# Hello", metrics: { tokens: 2 }, lastSequence: 5 });
     expect(next.variations["var-2"]).toMatchObject({ status: "failed", error: "boom" });
-    expect(next.variations["var-2"]!.logs).toEqual([{ sequence: 4, timestamp: at.timestamp, level: "warn", text: "slow" }]);
+    expect(toArray(next.variations["var-2"]!.logs)).toEqual([{ sequence: 4, timestamp: at.timestamp, level: "warn", text: "slow" }]);
     // the input state is not mutated
     expect(start.variations["var-1"]!.output).toBe("");
   });
 
-  it("appends a batch's log lines to a new array holding the same earlier lines, and leaves the old one alone", () => {
+  it("appends a batch's log lines to a new list holding the same earlier lines, and leaves the old one alone", () => {
     const log = (sequence: number, content: string): SseEvent => ({ event: "agent_log", data: { ...at, variation_id: "var-1", sequence, level: "info", content } });
     const before = applyEvents(initialStreamState(), [log(1, "a"), log(2, "b")]);
     const after = applyEvents(before, [log(3, "c"), log(4, "d")]);
     const [old, now] = [before.variations["var-1"]!.logs, after.variations["var-1"]!.logs];
-    expect(old.map((l) => l.text)).toEqual(["a", "b"]);
-    expect(now.map((l) => l.text)).toEqual(["a", "b", "c", "d"]);
+    expect(toArray(old).map((l) => l.text)).toEqual(["a", "b"]);
+    expect(toArray(now).map((l) => l.text)).toEqual(["a", "b", "c", "d"]);
     // What lib/log-view.ts needs to filter only the new lines: same objects, not copies.
-    expect(now[0]).toBe(old[0]);
-    expect(now[1]).toBe(old[1]);
+    expect(itemAt(now, 0)).toBe(itemAt(old, 0));
+    expect(itemAt(now, 1)).toBe(itemAt(old, 1));
     // A reset in the middle of a batch drops what came before it, in the batch too.
     const reset = applyEvents(after, [log(5, "e"), { event: "reset", data: { run_id: at.run_id, reason: "trimmed" } }, log(9, "f")]);
-    expect(reset.variations["var-1"]!.logs.map((l) => l.text)).toEqual(["f"]);
+    expect(toArray(reset.variations["var-1"]!.logs).map((l) => l.text)).toEqual(["f"]);
     expect(now).toHaveLength(4);
   });
 
@@ -91,7 +92,7 @@ describe("applyEvents", () => {
     expect(replayed.duplicatesSkipped).toBe(first.length);
     // ...and what comes after the replay is applied.
     const more = applyEvents(replayed, [{ event: "agent_log", data: { ...at, variation_id: "var-2", sequence: 2, level: "info", content: "y" } }]);
-    expect(more.variations["var-2"]!.logs.map((l) => l.text)).toEqual(["x", "y"]);
+    expect(toArray(more.variations["var-2"]!.logs).map((l) => l.text)).toEqual(["x", "y"]);
   });
 
   it("applies both events of one agent message, once each", () => {

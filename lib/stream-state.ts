@@ -2,6 +2,7 @@
  * What the run page knows about each variation, and the pure reducer that folds SSE events
  * into it. Kept apart from the hook so it can be unit-tested and applied in batches.
  */
+import { appendAll, emptyList, type AppendList } from "./append-list";
 import { isTerminal, type LogLevel, type SseEvent, type VariationStatus } from "./events";
 
 export interface LogLine {
@@ -17,7 +18,8 @@ export interface VariationState {
   output: string;
   /** How many output chunks make `output`: what "n new" counts while the reader is scrolled up. */
   outputChunks: number;
-  logs: LogLine[];
+  /** Shared between versions of the state but for the last chunk (lib/append-list.ts). */
+  logs: AppendList<LogLine>;
   metrics: Record<string, number>;
   error: string | null;
   /** Highest sequence seen; later used to notice gaps. */
@@ -60,7 +62,7 @@ export interface RunStreamState {
 }
 
 export function emptyVariation(variationId: string, status: VariationStatus | null = null): VariationState {
-  return { variationId, status, output: "", outputChunks: 0, logs: [], metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, startedAt: null, endedAt: null, acks: [] };
+  return { variationId, status, output: "", outputChunks: 0, logs: emptyList(), metrics: {}, error: null, lastSequence: 0, applied: { sequence: -1, fragment: 0, events: [] }, gaps: [], alive: null, lastSeen: null, startedAt: null, endedAt: null, acks: [] };
 }
 
 export function initialStreamState(
@@ -99,8 +101,7 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
   let duplicatesSkipped = state.duplicatesSkipped;
   let resets = state.resets;
   const touched = new Set<string>();
-  // Log lines per variation, appended at the end in one concat: a variation may hold 100,000
-  // lines, and copying the array then pushing onto the copy copied it twice per batch.
+  // Log lines per variation, appended at the end at once: a variation may hold 100,000 lines.
   const added = new Map<string, LogLine[]>();
 
   const variation = (id: string): VariationState => {
@@ -187,11 +188,11 @@ export function applyEvents(state: RunStreamState, events: readonly SseEvent[]):
         break;
     }
   }
-  // The lines already shown stay the same objects, in a new array: lib/log-view.ts relies on it
-  // to filter and search only what a batch added.
+  // The lines already shown stay the same objects: lib/log-view.ts relies on it to filter and
+  // search only what a batch added.
   for (const [id, lines] of added) {
     const v = variations[id]!; // this batch's copy: variation() made it
-    v.logs = v.logs.concat(lines);
+    v.logs = appendAll(v.logs, lines);
   }
   return { variations, order, runComplete, duplicatesSkipped, resets };
 }
