@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import Redis from "ioredis";
 import { startRedis } from "../scripts/lib/redis.mjs";
+import { SERVER_NODE_FLAGS, SERVER_SCRIPT } from "../scripts/lib/server-node.mjs";
 import { freePort, ROOT } from "../scripts/lib/system.mjs";
 
 export interface BenchApp {
@@ -39,10 +40,13 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
   const port = await freePort();
   const appLog = process.env.BENCH_APP_LOG ? fs.openSync(process.env.BENCH_APP_LOG, "a") : "ignore";
-  const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [path.join(ROOT, "server.mjs")];
-  // BENCH_APP_NODE_ARGS: Node flags NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+  // As npm start runs it, Node flags included (scripts/lib/server-node.mjs); BENCH_APP_NODE_FLAGS
+  // replaces those flags (e.g. "" for Node's defaults), to measure what they change.
+  const flags = process.env.BENCH_APP_NODE_FLAGS !== undefined ? process.env.BENCH_APP_NODE_FLAGS.split(" ").filter(Boolean) : SERVER_NODE_FLAGS;
+  const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [SERVER_SCRIPT];
+  // BENCH_APP_NODE_ARGS: more Node flags, ones NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
   const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const app: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, "-p", String(port), "-H", "127.0.0.1"], {
+  const app: ChildProcess = spawn(process.execPath, [...flags, ...nodeArgs, ...entry, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}), ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
     // BENCH_APP_LOG=<file>: the server's output goes there (its JSON log lines, a crash), not nowhere.
@@ -143,13 +147,22 @@ export function servingPid(root: number): number {
 }
 
 /** `node dist/bench/baseline.mjs`: the raw baseline server in a process of its own. */
-export async function startBaseline(redisUrl: string): Promise<{ url: string; pid: number; stop(): void }> {
+export async function startBaseline(redisUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [...(process.env.BENCH_BASELINE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`the baseline server exited (${code})`)));
   });
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => void child.kill("SIGTERM") };
+  // Stopped before its Redis is: otherwise its subscriber could hit a closed Redis on the way out (EPIPE).
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
 
 /** Run a benchmark's main; a failure is one clear line and exit code 1. */
@@ -176,7 +189,7 @@ export async function withAppAndBaseline(fn: (context: AppAndBaseline) => Promis
     await fn({ app, baseline, redis });
   } finally {
     redis.disconnect();
-    baseline.stop();
+    await baseline.stop();
     await app.stop();
   }
 }

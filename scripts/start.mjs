@@ -20,6 +20,7 @@ import path from "node:path";
 import { ensureBuild } from "./lib/build.mjs";
 import { startRedis } from "./lib/redis.mjs";
 import { ensureNodeModules, isPortFree, log, ROOT } from "./lib/system.mjs";
+import { serverArgs } from "./lib/server-node.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -103,7 +104,7 @@ async function main() {
 
   if (!flag("--no-build")) ensureBuild();
 
-  const next = spawn(process.execPath, [path.join(ROOT, "server.mjs"), "-p", String(port), "-H", host], {
+  const next = spawn(process.execPath, serverArgs(port, host), {
     cwd: ROOT,
     env,
     stdio: ["ignore", "inherit", "inherit"],

@@ -8,6 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startRedis } from "../../scripts/lib/redis.mjs";
+// Runwatch's server, as `npm start` runs it (its Node flags too).
+import { serverArgs } from "../../scripts/lib/server-node.mjs";
 import { freePort, ROOT } from "../../scripts/lib/system.mjs";
 
 type RedisServer = Awaited<ReturnType<typeof startRedis>>;
@@ -17,8 +19,6 @@ export interface AppServerOptions {
   redisUrl?: string;
 }
 
-/** Runwatch's server, as `npm start` runs it. */
-const SERVER = path.join(ROOT, "server.mjs");
 
 export class AppServer {
   readonly dataDir: string;
@@ -54,7 +54,7 @@ export class AppServer {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [SERVER, "-p", String(this.port), "-H", "127.0.0.1"], { cwd: ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, serverArgs(this.port, "127.0.0.1"), { cwd: ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (chunk) => (this.output += chunk));
     child.stderr?.on("data", (chunk) => (this.output += chunk));
     this.child = child;

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadAllYaml, type V1Container, type V1Deployment, type V1PodTemplateSpec, type V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { SERVER_NODE_FLAGS } from "../../scripts/lib/server-node.mjs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIR = path.join(ROOT, "deploy", "k8s");
@@ -53,6 +54,13 @@ describe("deploy/k8s", () => {
     const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(new Set(ids).size).toBe(ids.length);
     for (const o of objects) expect(o.apiVersion && o.kind && o.metadata.name, JSON.stringify(o).slice(0, 80)).toBeTruthy();
+  });
+
+  it("starts the image's server with the Node flags npm start uses", () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, "deploy", "app.Dockerfile"), "utf8");
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
+    expect(cmd, "deploy/app.Dockerfile has an exec-form CMD").not.toBeNull();
+    expect(JSON.parse(cmd![1]!)).toEqual(["node", ...SERVER_NODE_FLAGS, "server.mjs", "-H", "0.0.0.0"]);
   });
 
   it("runs the app with several replicas, ready and live on /api/health", () => {
