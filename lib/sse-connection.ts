@@ -65,15 +65,27 @@ function flushDirty(): void {
   flushScheduled = false;
   const connections = dirty;
   dirty = spare;
-  for (let i = 0; i < connections.length; i++) {
-    const connection = connections[i]!;
-    // Flushed (or closed) meanwhile: its flag was cleared, nothing is pending.
-    if (connection.flushQueued) connection.flushNow();
+  let i = 0;
+  try {
+    for (; i < connections.length; i++) {
+      const connection = connections[i]!;
+      // Flushed (or closed) meanwhile: its flag was cleared, nothing is pending.
+      if (connection.flushQueued) connection.flushNow();
+    }
+  } finally {
+    // Should a flush ever throw, the rest of the list is queued again rather than left flagged
+    // in a list nobody reads (their next writes would then never schedule a flush).
+    for (i++; i < connections.length; i++) {
+      const connection = connections[i]!;
+      if (!connection.flushQueued) continue;
+      connection.flushQueued = false;
+      scheduleFlush(connection);
+    }
+    // Emptied, not replaced: the next flush reuses its storage (a flush during this loop
+    // scheduled onto `dirty`, which is the other array).
+    connections.length = 0;
+    spare = connections;
   }
-  // Emptied, not replaced: the next flush reuses its storage (a flush during this loop
-  // scheduled onto `dirty`, which is the other array).
-  connections.length = 0;
-  spare = connections;
 }
 
 /** A frame as text, or already encoded (the same bytes shared by every viewer of a message). */

@@ -38,6 +38,7 @@ describe("encodeFrame", () => {
 
   it("refuses an event name or id that would break the frame", () => {
     expect(() => encodeFrame({ event: "a\nb", data: "x" })).toThrow(/line break/);
+    expect(() => encodeFrame({ event: "a", data: undefined })).toThrow(/serialisable/);
     expect(() => encodeFrame({ id: "1\n2", data: "x" })).toThrow(/line break/);
     expect(() => encodeFrame({ id: "1\u00002", data: "x" })).toThrow(/NUL/);
   });

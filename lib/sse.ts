@@ -38,7 +38,9 @@ export function encodeFrame({ event, id, data }: SseFrame): string {
     assertSingleLine("id", id);
     frame += `id: ${id}\n`;
   }
-  const text = typeof data === "string" ? data : JSON.stringify(data);
+  const text = typeof data === "string" ? data : (JSON.stringify(data) as string | undefined);
+  // undefined or a function serialise to nothing: a frame without data would say "undefined".
+  if (text === undefined) throw new Error("SSE data must be serialisable as JSON");
   // JSON never has a raw line break, so this is nearly every frame: no split, no array.
   if (!LINE_BREAK.test(text)) return `${frame}data: ${text}\n\n`;
   // Every line of a multi-line payload needs its own `data:` prefix; the reader joins them with \n.

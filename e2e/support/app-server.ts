@@ -19,7 +19,6 @@ export interface AppServerOptions {
   redisUrl?: string;
 }
 
-
 export class AppServer {
   readonly dataDir: string;
   private child: ChildProcess | null = null;
