@@ -140,6 +140,15 @@ class RunStream extends StreamFollower {
   }
 
   /**
+   * Published live but sent from the history (it came while this viewer caught up): still a
+   * live message, so its delivery latency is observed, once, like any other (prepare() caches
+   * per entry, and the entry is shared with every other viewer of the run here).
+   */
+  protected override sentFromHistory(entry: StreamEntry): void {
+    this.prepare(entry);
+  }
+
+  /**
    * Validated, mapped and encoded once per entry: a live message's entry is shared by every
    * viewer of the run in this process (lib/stream-follower.ts), so 1,000 viewers cost one
    * JSON.parse, one schema check and one encoding, not 1,000.

@@ -4,6 +4,10 @@ import { StreamFollower, type StreamEntry } from "./stream-follower";
 
 class Follower extends StreamFollower {
   handled: string[] = [];
+  fromHistory: string[] = [];
+  protected override sentFromHistory(entry: StreamEntry): void {
+    this.fromHistory.push(entry.id);
+  }
   protected accepts(): boolean {
     return true;
   }
@@ -34,6 +38,17 @@ describe("StreamFollower", () => {
     follower.goLive();
     expect(follower.handled).toEqual(["1-1", "1-2", "1-3"]);
     expect(connection.closed).toBe(false);
+    connection.close();
+  });
+
+  it("hands a live message the history already sent to sentFromHistory, and sends it once", () => {
+    const connection = new SseConnection(new AbortController().signal);
+    // The cursor stands for what the history sent: everything up to 1-2.
+    const follower = new Follower(connection, "run:{run-0123456789ab}:events", "1-2", "test");
+    for (const id of ["1-1", "1-2", "1-3"]) follower.onPublished("run:run-0123456789ab:status", envelope(id, 10));
+    follower.goLive();
+    expect(follower.handled).toEqual(["1-3"]);
+    expect(follower.fromHistory).toEqual(["1-1", "1-2"]);
     connection.close();
   });
 });

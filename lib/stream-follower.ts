@@ -90,6 +90,12 @@ export abstract class StreamFollower {
   /** Send one entry (already known to be new). */
   protected abstract handle(entry: StreamEntry): void;
 
+  /**
+   * A live entry that the history had already sent: it was published while this viewer was
+   * catching up, and the read of the stream got there first. Nothing is sent again.
+   */
+  protected sentFromHistory?(entry: StreamEntry): void;
+
   onPublished = (channel: string, payload: string): void => {
     if (this.connection.closed || !this.accepts(channel)) return;
     const entry = parseEnvelopeShared(channel, payload);
@@ -137,7 +143,10 @@ export abstract class StreamFollower {
 
   private deliver(entry: StreamEntry): void {
     if (this.connection.closed) return;
-    if (this.lastSent && compareStreamIds(entry.id, this.lastSent) <= 0) return; // sent already
+    if (this.lastSent && compareStreamIds(entry.id, this.lastSent) <= 0) {
+      if (entry.channel) this.sentFromHistory?.(entry);
+      return; // sent already
+    }
     this.lastSent = entry.id;
     this.handle(entry);
   }
