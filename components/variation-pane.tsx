@@ -157,7 +157,7 @@ export const VariationPane = memo(function VariationPane({
       <div className={cn("relative", collapsed && "hidden")}>
         <div ref={output.ref} onScroll={output.onScroll} onWheel={output.onWheel} className={cn("overflow-y-auto px-3 py-2", fullscreen ? "h-[60vh]" : "h-96")} data-testid="variation-output" data-following={output.following}>
           {variation.output ? (
-            <MarkdownOutput markdown={variation.output} scrollRef={output.ref} onOwnScroll={output.markOwnScroll} />
+            <MarkdownOutput markdown={variation.output} scrollRef={output.ref} following={output.following} onOwnScroll={output.markOwnScroll} />
           ) : (
             <p className="text-sm text-zinc-500">Waiting for output…</p>
           )}
