@@ -3,28 +3,13 @@
 import { defaultRangeExtractor, elementScroll, useVirtualizer, type Range } from "@tanstack/react-virtual";
 import { memo, useCallback, useMemo, useState, type RefObject } from "react";
 import ReactMarkdown from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
-import remarkGfm from "remark-gfm";
+import { REHYPE_PLUGINS, REMARK_PLUGINS } from "@/lib/markdown-plugins";
 import { splitMarkdown } from "@/lib/markdown-stream";
-
-const REMARK = [remarkGfm];
-/**
- * Code fences are highlighted by highlight.js (through rehype-highlight) when they name their
- * language; a language it does not know stays plain, and nothing is guessed for unnamed fences.
- *
- * One highlighter for every block: rehype-highlight builds a lowlight instance and registers all
- * its grammars each time it is attached, and react-markdown attaches its plugins on every render
- * of every block. Profiled on a 3,000-block output, that registration was a fifth of the main
- * thread's busy time and the bulk of its longest tasks. The transformer it returns keeps no
- * state between trees, so one can serve all.
- */
-const highlightCode = rehypeHighlight();
-const REHYPE = [() => highlightCode];
 
 /** One block, parsed again only if its text changes (finished blocks never do). */
 const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
   return (
-    <ReactMarkdown remarkPlugins={REMARK} rehypePlugins={REHYPE}>
+    <ReactMarkdown remarkPlugins={REMARK_PLUGINS} rehypePlugins={REHYPE_PLUGINS}>
       {text}
     </ReactMarkdown>
   );
