@@ -102,7 +102,8 @@ export async function sendControl(runIdParam: string, request: { action: Control
 }
 
 /** An agent's control stream: the run's control messages for one variation (or all), from a cursor, then live. */
-class ControlFollower extends StreamFollower {
+// Exported for its unit test (lib/control.test.ts); openControlStream is the way in.
+export class ControlFollower extends StreamFollower {
   constructor(
     private readonly runId: string,
     private readonly variationId: string | null,
@@ -117,15 +118,35 @@ class ControlFollower extends StreamFollower {
   }
 
   protected handle(entry: StreamEntry): void {
-    const parsed = controlMessageSchema.safeParse(entryMessage(entry));
-    if (!parsed.success || parsed.data.run_id !== this.runId) {
+    const message = this.parse(entry);
+    if (!message) {
       runLogger(this.runId).warn({ entry_id: entry.id }, "control stream: skipped a malformed control message");
       return;
     }
-    if (this.variationId !== null && !controlTargets(parsed.data, this.variationId)) return;
-    this.connection.sendFrame("control", parsed.data, entry.id);
+    if (!this.isFor(message)) return;
+    this.connection.sendFrame("control", message, entry.id);
     // Entries read back from the stream carry no channel: that is history, not live.
-    recordMessageDelivered("control", parsed.data.timestamp, entry.channel ? "live" : "replay");
+    recordMessageDelivered("control", message.timestamp, entry.channel ? "live" : "replay");
+  }
+
+  /**
+   * Published live but sent from the history (it came while this stream caught up): still a
+   * live message, so its delivery latency is observed, as RunStream does for the run's stream.
+   */
+  protected override sentFromHistory(entry: StreamEntry): void {
+    const message = this.parse(entry);
+    if (message && this.isFor(message)) recordMessageDelivered("control", message.timestamp, "live");
+  }
+
+  /** The entry's control message, or null if it is malformed or for another run. */
+  private parse(entry: StreamEntry): ControlMessage | null {
+    const parsed = controlMessageSchema.safeParse(entryMessage(entry));
+    return parsed.success && parsed.data.run_id === this.runId ? parsed.data : null;
+  }
+
+  /** Is `message` for this stream's variation (all of them, without one)? */
+  private isFor(message: ControlMessage): boolean {
+    return this.variationId === null || controlTargets(message, this.variationId);
   }
 }
 
