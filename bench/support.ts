@@ -35,6 +35,11 @@ export const APP_LABEL = VIA_NEXT_START ? "Runwatch (next start, /stream/redis)"
 /** The bench measures throughput: rate limits (lib/rate-limit.ts) off, 0 meaning "no limit". */
 const NO_RATE_LIMITS = { RATE_LIMIT_RUN_CREATION: "0", RATE_LIMIT_CONTROL: "0", RATE_LIMIT_AGENT: "0", RATE_LIMIT_SIGN_IN: "0" };
 
+/** Node flags from an env var, space-separated; undefined if the var is not set at all. */
+function nodeFlagsFromEnv(name: string): string[] | undefined {
+  return process.env[name]?.split(" ").filter(Boolean);
+}
+
 export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runwatch-bench-"));
   const redisServer = await startRedis({ dir: path.join(dir, "redis"), persistent: false });
@@ -42,10 +47,10 @@ export async function startApp(env: Record<string, string>): Promise<BenchApp> {
   const appLog = process.env.BENCH_APP_LOG ? fs.openSync(process.env.BENCH_APP_LOG, "a") : "ignore";
   // As npm start runs it, Node flags included (scripts/lib/server-node.mjs); BENCH_APP_NODE_FLAGS
   // replaces those flags (e.g. "" for Node's defaults), to measure what they change.
-  const flags = process.env.BENCH_APP_NODE_FLAGS !== undefined ? process.env.BENCH_APP_NODE_FLAGS.split(" ").filter(Boolean) : SERVER_NODE_FLAGS;
+  const flags = nodeFlagsFromEnv("BENCH_APP_NODE_FLAGS") ?? SERVER_NODE_FLAGS;
   const entry = VIA_NEXT_START ? [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start"] : [SERVER_SCRIPT];
   // BENCH_APP_NODE_ARGS: more Node flags, ones NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
-  const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const nodeArgs = nodeFlagsFromEnv("BENCH_APP_NODE_ARGS") ?? [];
   const app: ChildProcess = spawn(process.execPath, [...flags, ...nodeArgs, ...entry, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}), ...NO_RATE_LIMITS, HOST: "127.0.0.1", REDIS_URL: redisServer.url, RUNWATCH_DATA_DIR: path.join(dir, "data"), PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env },
@@ -148,7 +153,7 @@ export function servingPid(root: number): number {
 
 /** `node dist/bench/baseline.mjs`: the raw baseline server in a process of its own. */
 export async function startBaseline(redisUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_BASELINE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(nodeFlagsFromEnv("BENCH_BASELINE_NODE_ARGS") ?? []), path.join(ROOT, "dist", "bench", "baseline.mjs"), redisUrl], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`the baseline server exited (${code})`)));
