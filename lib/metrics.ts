@@ -62,7 +62,7 @@ function createMetrics() {
     }),
     deliveryLatency: new Histogram({
       name: "runwatch_sse_delivery_latency_seconds",
-      help: "From a live message's timestamp (set by its agent, or by the server for control messages) to its SSE events being written to this process's viewers, observed once per message (however many viewers it went to); replayed history is not observed",
+      help: "From a live message's timestamp (set by its agent, or by the server for control messages) to its SSE events being written to this process's viewers, observed once per message however many viewers it went to (a control message: once per agent's control stream it went to); replayed history is not observed",
       labelNames: ["backend"],
       // Sub-millisecond on one machine up to a badly lagging viewer; p99 targets are around 100 ms.
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
